@@ -1,5 +1,243 @@
-//! Black-box tests of the built `urbackend` binary.
+//! The harness of the black-box tests: it builds the `urbackend` binary once, starts servers on
+//! free loopback ports with temporary data directories, drives the command line, and talks HTTP.
 //!
-//! The data-plane issue fills this package: tests start the binary on a free loopback port with a
-//! temporary data directory and talk to it only over HTTP and the command line (the route × key
-//! role × RLS mode authorization table, restarts, two servers on one store, the MongoDB lane).
+//! Tests use only what a user has: the binary, its command line and HTTP. Each test runs on two
+//! lanes ([`Lane`]): the embedded store, and MongoDB (a jongodb server started for the test, or
+//! the MongoDB that `URBACKEND_TEST_MONGODB_URI` names).
+//!
+//! This is test code: a failure to set up (a server that does not start, a command that fails)
+//! is a test failure, so the harness panics with the reason instead of returning errors.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The `urbackend` binary, built once per test run with the same cargo.
+pub fn binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "urbackend", "--bin", "urbackend"])
+            .current_dir(workspace_root())
+            .status();
+        assert!(matches!(status, Ok(s) if s.success()), "building the urbackend binary failed: {status:?}");
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
+        target.join("debug").join("urbackend")
+    })
+}
+
+/// A temporary directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A fresh, empty directory.
+    pub fn new(label: &str) -> TempDir {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("urbackend-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("temp dir");
+        TempDir(path)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Where a server keeps its state: a data directory, or a MongoDB database.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// The embedded store in this directory.
+    Embedded(PathBuf),
+    /// MongoDB at this URI (with a database name unique to the test).
+    Mongo(String),
+}
+
+impl Backend {
+    /// The store arguments for the command line.
+    pub fn args(&self) -> Vec<String> {
+        match self {
+            Backend::Embedded(dir) => vec!["--data-dir".into(), dir.display().to_string()],
+            Backend::Mongo(uri) => vec!["--mongodb-uri".into(), uri.clone()],
+        }
+    }
+}
+
+/// Runs the command line with the backend's store arguments and returns its stdout as JSON.
+pub fn cli(backend: &Backend, args: &[&str]) -> Value {
+    let output = Command::new(binary()).args(args).args(backend.args()).output().expect("running urbackend");
+    assert!(output.status.success(), "urbackend {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("the command printed JSON")
+}
+
+/// A running server, stopped on drop.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `urbackend serve` on a free port and waits until it answers.
+    pub fn start(backend: &Backend) -> Server {
+        Server::start_with(backend, &[])
+    }
+
+    /// Starts a server with extra flags.
+    pub fn start_with(backend: &Backend, extra: &[&str]) -> Server {
+        let mut child = Command::new(binary())
+            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
+            .args(backend.args())
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting urbackend serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("reading the listen line");
+        let base = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        let server = Server { child, base };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while server.request("GET", "/api/health/live", &[], None).0 != 200 {
+            assert!(Instant::now() < deadline, "server did not answer");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// Sends a request; returns status and JSON body (`Value::Null` if none).
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> (u16, Value) {
+        let mut request = ureq::request(method, &format!("{}{path}", self.base)).timeout(Duration::from_secs(30));
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let result = match body {
+            Some(body) => request.send_json(body.clone()),
+            None => request.call(),
+        };
+        let response = match result {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => return (0, Value::String(error.to_string())),
+        };
+        let status = response.status();
+        let text = response.into_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Stops the server (as a crash would: no graceful shutdown).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Which store the servers of a test run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// The embedded SQLite store in a temporary directory.
+    Embedded,
+    /// MongoDB: `URBACKEND_TEST_MONGODB_URI` when set (a real MongoDB), else a jongodb server
+    /// started for the test. A MongoDB lane that cannot run fails, never passes.
+    Mongo,
+}
+
+/// A MongoDB server for one test: a jongodb process (killed on drop), or the configured URI.
+pub struct MongoServer {
+    /// The URI, without a database.
+    pub uri: String,
+    child: Option<Child>,
+}
+
+impl MongoServer {
+    /// The configured MongoDB, or a fresh jongodb.
+    pub fn start() -> MongoServer {
+        if let Ok(uri) = std::env::var("URBACKEND_TEST_MONGODB_URI") {
+            if !uri.is_empty() {
+                return MongoServer { uri, child: None };
+            }
+        }
+        let bin = std::env::var_os("URBACKEND_JONGODB_BIN").map(PathBuf::from).unwrap_or_else(|| {
+            workspace_root().join(".tools/jongodb/node_modules/@jongodb/memory-server-bin-linux-x64-gnu/bin/jongodb")
+        });
+        assert!(
+            bin.is_file(),
+            "the MongoDB lane cannot run: no jongodb at {} (run .ci/run, set URBACKEND_JONGODB_BIN, \
+             or set URBACKEND_TEST_MONGODB_URI to a MongoDB)",
+            bin.display()
+        );
+        let mut child = Command::new(&bin)
+            .arg("--port=0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting jongodb");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let uri = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("JONGODB_URI=").map(|u| u.trim().to_owned()))
+            .expect("jongodb printed no JONGODB_URI");
+        std::thread::spawn(move || for _ in lines {});
+        MongoServer { uri, child: Some(child) }
+    }
+
+    /// A URI naming `database` on this server.
+    pub fn database_uri(&self, database: &str) -> String {
+        let (base, query) = self.uri.split_once('?').map_or((self.uri.as_str(), None), |(b, q)| (b, Some(q)));
+        let scheme_end = base.find("://").map_or(0, |i| i + 3);
+        let host_end = base.get(scheme_end..).and_then(|rest| rest.find('/')).map_or(base.len(), |i| scheme_end + i);
+        let mut out = format!("{}/{database}", base.get(..host_end).unwrap_or(base));
+        if let Some(query) = query {
+            out.push('?');
+            out.push_str(query);
+        }
+        out
+    }
+}
+
+impl Drop for MongoServer {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -1,15 +1,18 @@
 //! The `urbackend` binary: command line, configuration and wiring.
 //!
-//! The data-plane issue fills this with `urbackend serve`, `urbackend project create` and
-//! `urbackend collection put` (see design.md, "The command line"). Until then it says so and
-//! exits with a non-zero status, rather than pretending to serve.
+//! `urbackend serve` runs the HTTP API; `urbackend project create` and `urbackend collection put`
+//! change the configuration in the same store, and a running server sees the change within a
+//! second (design.md, "The command line"). Every flag has an environment variable.
 
-use std::process::ExitCode;
+mod cli;
+mod commands;
+mod serve;
+mod stores;
 
-fn main() -> ExitCode {
-    eprintln!(
-        "urbackend: the HTTP server is not implemented yet in this revision; \
-         the RLS engine (crates/rls-core) and the query language (crates/query) are."
-    );
-    ExitCode::from(2)
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let cli = cli::Cli::parse();
+    cli::init_tracing(cli.log_format);
+    actix_web::rt::System::new().block_on(commands::run(cli))
 }

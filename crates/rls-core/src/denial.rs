@@ -93,9 +93,10 @@ pub struct Denial {
     message: String,
 }
 
+/// Displays the client-facing message (the wire text); the kind and status are in `Debug`.
 impl fmt::Display for Denial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.kind.label(), self.status(), self.message)
+        f.write_str(&self.message)
     }
 }
 

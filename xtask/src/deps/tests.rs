@@ -201,26 +201,26 @@ fn a_pure_crate_using_a_non_pure_workspace_crate_is_reported_once() {
 #[test]
 fn an_unknown_workspace_crate_fails_until_it_is_in_the_table() {
     let mut graph = real_graph();
-    let platform = synthetic(&mut graph, "platform", true);
-    assert_eq!(check(&graph), [Violation::MissingFromTable { krate: "platform".to_owned() }]);
+    let unknown = synthetic(&mut graph, "not-in-table", true);
+    assert_eq!(check(&graph), [Violation::MissingFromTable { krate: "not-in-table".to_owned() }]);
     assert_eq!(
         check(&graph)[0].to_string(),
-        "platform is a workspace crate missing from the layering table: add it to the layering \
+        "not-in-table is a workspace crate missing from the layering table: add it to the layering \
          table in xtask/src/deps.rs (its layer and the workspace crates it may use)"
     );
 
     // A crate that uses it is told that the table does not allow the edge either.
     let store = member(&graph, "store");
-    add_edge(&mut graph, store, platform);
+    add_edge(&mut graph, store, unknown);
     assert_eq!(
         check(&graph),
         sorted(vec![
-            Violation::MissingFromTable { krate: "platform".to_owned() },
-            forbidden("store", "platform", Rule::EdgeNotInTable, &["store", "platform"]),
+            Violation::MissingFromTable { krate: "not-in-table".to_owned() },
+            forbidden("store", "not-in-table", Rule::EdgeNotInTable, &["store", "not-in-table"]),
         ])
     );
 
-    remove_edge(&mut graph, store, platform);
+    remove_edge(&mut graph, store, unknown);
     graph.packages.pop();
     assert_eq!(check(&graph), []);
 }

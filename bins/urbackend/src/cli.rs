@@ -1,0 +1,131 @@
+//! The command line: subcommands, flags and their environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// urbackend: a backend-as-a-service for MongoDB in one binary, wire-compatible with urBackend.
+#[derive(Debug, Parser)]
+#[command(name = "urbackend", version, about, long_about = None)]
+pub(crate) struct Cli {
+    /// Log format.
+    #[arg(long, value_enum, env = "URBACKEND_LOG_FORMAT", default_value = "text", global = true)]
+    pub(crate) log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Log output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the HTTP API.
+    Serve(ServeArgs),
+    /// Manage projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Manage collections.
+    #[command(subcommand)]
+    Collection(CollectionCommand),
+}
+
+/// Where the configuration and data live.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct StoreArgs {
+    /// Directory of the embedded store (used when no MongoDB URI is given).
+    #[arg(long, env = "URBACKEND_DATA_DIR", default_value = "data")]
+    pub(crate) data_dir: PathBuf,
+    /// MongoDB URI: keep the platform (projects, configuration, data) on MongoDB instead.
+    #[arg(long, env = "URBACKEND_MONGODB_URI", hide_env_values = true)]
+    pub(crate) mongodb_uri: Option<String>,
+    /// 64 hex characters: the AES-256-GCM key that encrypts secrets at rest (projects' own
+    /// database URIs).
+    #[arg(long, env = "URBACKEND_MASTER_KEY", hide_env_values = true)]
+    pub(crate) master_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "URBACKEND_BIND", default_value = "127.0.0.1:1235")]
+    pub(crate) bind: SocketAddr,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// Largest accepted JSON body, in bytes.
+    #[arg(long, env = "URBACKEND_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub(crate) max_body_bytes: usize,
+    /// Requests per minute per client IP (0: unlimited).
+    #[arg(long, env = "URBACKEND_RATE_LIMIT_PER_IP", default_value_t = 6_000)]
+    pub(crate) rate_limit_per_ip: u32,
+    /// Requests per minute per project (0: unlimited).
+    #[arg(long, env = "URBACKEND_RATE_LIMIT_PER_PROJECT", default_value_t = 60_000)]
+    pub(crate) rate_limit_per_project: u32,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "URBACKEND_WORKERS")]
+    pub(crate) workers: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProjectCommand {
+    /// Create a project; prints one JSON object with projectId, publishableKey and secretKey.
+    Create {
+        /// The project's name.
+        name: String,
+        /// Do not enable user auth nor create the `users` collection.
+        #[arg(long)]
+        no_users: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Sign an end-user access token with the project's secret (for tests and scripts; prints
+    /// `{"token": …}`). Whoever can reach the store can already do this.
+    Token {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// The end user's id.
+        #[arg(long)]
+        user: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 900)]
+        ttl: i64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CollectionCommand {
+    /// Create or replace a collection from a JSON file
+    /// (`{"name", "model": [{"key","type",…}], "rls": {"enabled","mode","ownerField"}}`).
+    Put {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// The collection definition file.
+        #[arg(long)]
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Sets up `tracing` (filter from `RUST_LOG`, default `info`).
+pub(crate) fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,71 @@
+//! The subcommands: `project create` and `collection put` change the configuration in the store
+//! and print JSON; `serve` runs the server.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use platform::{CollectionDef, CreateOptions, Platform};
+use serde_json::json;
+
+use crate::cli::{Cli, CollectionCommand, Command, ProjectCommand};
+use crate::{serve, stores};
+
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Project(ProjectCommand::Create { name, no_users, store }) => {
+            let (store, _) = stores::open(&store).await?;
+            let platform = Platform::open(store).await.context("opening the platform")?;
+            let options = CreateOptions { with_users_collection: !no_users };
+            let (project, keys) = platform.create_project(&name, options).await.context("creating the project")?;
+            let out = json!({
+                "projectId": project.id,
+                "name": project.name,
+                "publishableKey": keys.publishable,
+                "secretKey": keys.secret,
+                "jwtSecret": project.jwt_secret,
+            });
+            println!("{out}");
+            Ok(())
+        }
+        Command::Project(ProjectCommand::Token { project, user, ttl, store }) => {
+            let (store, _) = stores::open(&store).await?;
+            let platform = Platform::open(store).await.context("opening the platform")?;
+            let found = platform.project(&project).with_context(|| format!("no project {project}"))?;
+            let now = chrono_now();
+            let claims = auth::token::AccessClaims {
+                user_id: user,
+                project_id: found.id.clone(),
+                issued_at: now,
+                expires_at: now.saturating_add(ttl),
+            };
+            println!("{}", json!({"token": auth::token::sign(found.jwt_secret.as_bytes(), &claims)}));
+            Ok(())
+        }
+        Command::Collection(CollectionCommand::Put { project, file, store: store_args }) => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let value: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+            let def = CollectionDef::from_json(&value).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            let (store, _) = stores::open(&store_args).await?;
+            let platform = Arc::new(Platform::open(store.clone()).await.context("opening the platform")?);
+            let saved = match platform.project(&project) {
+                Some(p) if p.uses_own_database() => {
+                    let resolver = stores::Resolver::new(store, stores::master_key(&store_args)?);
+                    let data = dataplane::StoreResolver::store_for(&resolver, &p).await?;
+                    platform.put_collection_in(&project, def, data.as_ref()).await
+                }
+                _ => platform.put_collection(&project, def).await,
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", json!({"projectId": project, "collection": saved}));
+            Ok(())
+        }
+    }
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,38 @@
+//! `urbackend serve`: wires the stores, the platform, the data plane and the HTTP API, and
+//! prints where it listens.
+
+use std::sync::Arc;
+
+use actix_web::HttpServer;
+use anyhow::Context;
+use api_actix::{AppState, HttpConfig, RequestLog};
+use dataplane::DataPlane;
+use platform::Platform;
+
+use crate::cli::ServeArgs;
+use crate::stores;
+
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let (store, description) = stores::open(&args.store).await?;
+    let master_key = stores::master_key(&args.store)?;
+    let platform = Arc::new(Platform::open(store.clone()).await.context("opening the platform")?);
+    let _refresh = platform.spawn_refresh();
+    let resolver = Arc::new(stores::Resolver::new(store.clone(), master_key));
+    let data = Arc::new(DataPlane::new(platform, resolver));
+    let config = HttpConfig {
+        max_body_bytes: args.max_body_bytes,
+        rate_limit_per_ip: args.rate_limit_per_ip,
+        rate_limit_per_project: args.rate_limit_per_project,
+    };
+    let state = AppState::new(data, config, RequestLog::spawn(store));
+    let mut server = HttpServer::new(move || api_actix::app(state.clone()));
+    if let Some(workers) = args.workers {
+        server = server.workers(workers);
+    }
+    let server = server.bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
+    for addr in server.addrs() {
+        println!("urbackend listening on http://{addr} (store: {description})");
+    }
+    tracing::info!(store = %description, "server started");
+    server.run().await.context("running the server")
+}

@@ -1,0 +1,48 @@
+//! The route table: every path of the public API in one place.
+
+mod data;
+mod schemas;
+mod system;
+
+use actix_web::{HttpMessage, HttpRequest, web};
+
+use crate::access::{self, Requester};
+use crate::edge::LogTags;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Registers every route; unmatched paths answer `404` in the error shape.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/data")
+            .route("/{collection}/bulk", web::post().to(data::bulk_insert))
+            .route("/{collection}/aggregate", web::post().to(data::aggregate))
+            .route("/{collection}", web::get().to(data::list))
+            .route("/{collection}", web::post().to(data::insert))
+            .route("/{collection}/{id}", web::get().to(data::get))
+            .route("/{collection}/{id}", web::put().to(data::update))
+            .route("/{collection}/{id}", web::patch().to(data::update))
+            .route("/{collection}/{id}", web::delete().to(data::delete)),
+    )
+    .route("/api/schemas/{collection}", web::get().to(schemas::get))
+    .route("/api/schemas", web::post().to(schemas::create))
+    .route("/api/health", web::get().to(system::health))
+    .route("/api/health/live", web::get().to(system::live))
+    .route("/", web::get().to(system::root))
+    .default_service(web::to(system::not_found));
+}
+
+/// Resolves the caller of a project route, counts it against the project's rate limit and tags
+/// the request log entry.
+async fn requester(state: &AppState, request: &HttpRequest) -> Result<Requester, ApiError> {
+    let requester = access::resolve(state, request).await?;
+    request.extensions_mut().insert(LogTags {
+        project_id: requester.project.id.clone(),
+        key_role: match requester.role {
+            rls_core::KeyRole::Publishable => "publishable",
+            rls_core::KeyRole::Secret => "secret",
+        },
+    });
+    state.limiter.check_project(&requester.project.id)?;
+    Ok(requester)
+}

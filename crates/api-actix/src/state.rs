@@ -1,0 +1,49 @@
+//! The shared state of every worker: the data plane, the HTTP settings, the rate limiter and
+//! the request log. Cheap to clone (all `Arc`s).
+
+use std::sync::Arc;
+
+use dataplane::DataPlane;
+
+use crate::limits::RateLimiter;
+use crate::request_log::RequestLog;
+
+/// HTTP settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// The largest JSON body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Requests per minute allowed from one client IP (0: unlimited).
+    pub rate_limit_per_ip: u32,
+    /// Requests per minute allowed for one project (0: unlimited).
+    pub rate_limit_per_project: u32,
+}
+
+impl HttpConfig {
+    /// Generous defaults for a self-hosted server: 1 MiB bodies, 6,000 requests per minute per
+    /// IP and 60,000 per project.
+    pub fn self_hosted() -> HttpConfig {
+        HttpConfig { max_body_bytes: 1024 * 1024, rate_limit_per_ip: 6_000, rate_limit_per_project: 60_000 }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The data API.
+    pub data: Arc<DataPlane>,
+    /// HTTP settings.
+    pub config: Arc<HttpConfig>,
+    /// Rate limits.
+    pub limiter: Arc<RateLimiter>,
+    /// The request log (batched, off the request path).
+    pub log: RequestLog,
+}
+
+impl AppState {
+    /// The state for a server.
+    pub fn new(data: Arc<DataPlane>, config: HttpConfig, log: RequestLog) -> AppState {
+        let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_per_project));
+        AppState { data, config: Arc::new(config), limiter, log }
+    }
+}

@@ -1,0 +1,65 @@
+//! Configuration and data over time: RLS toggled while the server runs (seen within a second),
+//! two servers on one store, and a restart without losing acknowledged writes.
+
+use std::time::{Duration, Instant};
+use urbackend_tests::Lane;
+
+use serde_json::json;
+use urbackend_tests::Server;
+
+use crate::fixture::{World, definition};
+
+fn rls_changes_reach_a_running_server_within_a_second(lane: Lane) {
+    let world = World::new("toggle", lane);
+    let alice = world.a.token("alice");
+    let (status, _) = world.call("POST", "/api/data/notes", &world.a.pk, Some(&alice), Some(&json!({"title": "x"})));
+    assert_eq!(status, 403, "RLS off: publishable writes are blocked");
+    world.a.put_collection(&world.backend, &world.dir, &definition("notes", "private"));
+    let changed = Instant::now();
+    loop {
+        let (status, body) =
+            world.call("POST", "/api/data/notes", &world.a.pk, Some(&alice), Some(&json!({"title": "x"})));
+        if status == 201 {
+            assert_eq!(body["userId"], json!("alice"));
+            break;
+        }
+        assert!(changed.elapsed() < Duration::from_secs(1), "the change was not seen within a second");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, _) = world.call("GET", "/api/data/notes", &world.a.pk, None, None);
+    assert_eq!(status, 401, "now private: anonymous reads need a token");
+}
+
+fn two_servers_share_one_store_and_a_restart_loses_nothing(lane: Lane) {
+    let world = World::new("shared", lane);
+    let second = Server::start_with(&world.backend, &["--rate-limit-per-ip", "0"]);
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let server = if i % 2 == 0 { &world.server } else { &second };
+        let (status, body) = server.request(
+            "POST",
+            "/api/data/notes",
+            &[("x-api-key", &world.a.sk)],
+            Some(&json!({"title": format!("n{i}")})),
+        );
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["_id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        let (status, _) = second.request("GET", &format!("/api/data/notes/{id}"), &[("x-api-key", &world.a.sk)], None);
+        assert_eq!(status, 200);
+    }
+    second.kill();
+    let World { server, backend, a, dir, mongo, .. } = world;
+    server.kill();
+    let restarted = Server::start(&backend);
+    let (status, body) = restarted.request("GET", "/api/data/notes?count=true", &[("x-api-key", &a.sk)], None);
+    assert_eq!((status, body["data"]["count"].clone()), (200, json!(20)));
+    drop(restarted);
+    drop((dir, mongo));
+}
+
+crate::on_both_lanes!(
+    rls_changes_reach_a_running_server_within_a_second,
+    two_servers_share_one_store_and_a_restart_loses_nothing
+);
