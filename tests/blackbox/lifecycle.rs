@@ -11,22 +11,28 @@ use crate::fixture::{World, definition};
 
 fn rls_changes_reach_a_running_server_within_a_second(lane: Lane) {
     let world = World::new("toggle", lane);
+    let second = Server::start_with(&world.backend, &["--rate-limit-per-ip", "0"]);
     let alice = world.a.token("alice");
-    let (status, _) = world.call("POST", "/api/data/notes", &world.a.pk, Some(&alice), Some(&json!({"title": "x"})));
-    assert_eq!(status, 403, "RLS off: publishable writes are blocked");
+    let bearer = format!("Bearer {alice}");
+    let headers = [("x-api-key", world.a.pk.as_str()), ("Authorization", bearer.as_str())];
+    for server in [&world.server, &second] {
+        let (status, _) = server.request("POST", "/api/data/notes", &headers, Some(&json!({"title": "x"})));
+        assert_eq!(status, 403, "RLS off: publishable writes are blocked");
+    }
     world.a.put_collection(&world.backend, &world.dir, &definition("notes", "private"));
     let changed = Instant::now();
-    loop {
-        let (status, body) =
-            world.call("POST", "/api/data/notes", &world.a.pk, Some(&alice), Some(&json!({"title": "x"})));
-        if status == 201 {
-            assert_eq!(body["userId"], json!("alice"));
-            break;
+    for server in [&world.server, &second] {
+        loop {
+            let (status, body) = server.request("POST", "/api/data/notes", &headers, Some(&json!({"title": "x"})));
+            if status == 201 {
+                assert_eq!(body["userId"], json!("alice"));
+                break;
+            }
+            assert!(changed.elapsed() < Duration::from_secs(1), "a server did not see the change within a second");
+            std::thread::sleep(Duration::from_millis(50));
         }
-        assert!(changed.elapsed() < Duration::from_secs(1), "the change was not seen within a second");
-        std::thread::sleep(Duration::from_millis(50));
     }
-    let (status, _) = world.call("GET", "/api/data/notes", &world.a.pk, None, None);
+    let (status, _) = second.request("GET", "/api/data/notes", &[("x-api-key", world.a.pk.as_str())], None);
     assert_eq!(status, 401, "now private: anonymous reads need a token");
 }
 

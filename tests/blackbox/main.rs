@@ -12,6 +12,7 @@ mod http_edges;
 mod lifecycle;
 mod matrix;
 mod queries;
+mod schemas;
 
 /// Runs each named test `fn(Lane)` twice: `embedded::<name>` and `mongo::<name>`.
 #[macro_export]

@@ -86,6 +86,21 @@ pub(crate) enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Keep a project's data in its own MongoDB (the URI is checked, then stored encrypted with
+    /// the master key), or back in the platform store with `--clear`.
+    SetDatabase {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// The project's MongoDB URI (name the database in its path).
+        #[arg(long, env = "URBACKEND_PROJECT_MONGODB_URI", hide_env_values = true, required_unless_present = "clear")]
+        uri: Option<String>,
+        /// Go back to the platform store.
+        #[arg(long, conflicts_with = "uri")]
+        clear: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Sign an end-user access token with the project's secret (for tests and scripts; prints
     /// `{"token": …}`). Whoever can reach the store can already do this.
     Token {

@@ -42,6 +42,23 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", json!({"token": auth::token::sign(found.jwt_secret.as_bytes(), &claims)}));
             Ok(())
         }
+        Command::Project(ProjectCommand::SetDatabase { project, uri, clear: _, store: store_args }) => {
+            let (store, _) = stores::open(&store_args).await?;
+            let platform = Platform::open(store).await.context("opening the platform")?;
+            let secret = match uri {
+                Some(uri) => {
+                    let key = stores::master_key(&store_args)?
+                        .context("a project database needs URBACKEND_MASTER_KEY (64 hex characters) to encrypt its URI")?;
+                    let data = store_mongo::MongoStore::connect(&uri, None).await.context("connecting to the project's MongoDB")?;
+                    store::DocumentStore::ping(&data).await.context("the project's MongoDB does not answer")?;
+                    Some(key.encrypt_db_uri(&uri).context("encrypting the URI")?)
+                }
+                None => None,
+            };
+            let updated = platform.set_byo_db(&project, secret).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", json!({"projectId": updated.id, "ownDatabase": updated.uses_own_database()}));
+            Ok(())
+        }
         Command::Collection(CollectionCommand::Put { project, file, store: store_args }) => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let value: serde_json::Value =
