@@ -109,3 +109,54 @@ async fn write_batches(store: Arc<dyn DocumentStore>, mut rx: mpsc::Receiver<Log
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use query::Pagination;
+    use rls_core::ReadScope;
+
+    use super::*;
+
+    fn entry(path: &str) -> LogEntry {
+        LogEntry {
+            method: "GET".into(),
+            path: path.into(),
+            status: 200,
+            latency_ms: 1.234,
+            key_role: Some("publishable"),
+            project_id: Some("p1".into()),
+            timestamp: store::now_timestamp(),
+        }
+    }
+
+    #[tokio::test]
+    async fn entries_are_written_in_batches_off_the_request_path() {
+        let store: Arc<dyn DocumentStore> = Arc::new(store_sqlite::SqliteStore::open_in_memory().unwrap());
+        let log = RequestLog::spawn(store.clone());
+        for i in 0..700 {
+            log.record(entry(&format!("/api/data/posts/{i}")));
+        }
+        let schema = Schema::new();
+        let spec = CollectionSpec { physical: REQUEST_LOG_COLLECTION, schema: &schema };
+        let mut query = query::parse("limit=1", &schema).unwrap();
+        query.pagination = Pagination::Offset { page: 1, limit: 1 };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let count = store.count(&spec, &ReadScope::All, &query.filter).await.unwrap();
+            if count == 700 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "only {count} of 700 entries written");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let page = store.find(&spec, &ReadScope::All, &query).await.unwrap();
+        let doc = &page.items[0];
+        assert_eq!(doc["projectId"], "p1");
+        assert_eq!(doc["keyRole"], "publishable");
+        assert_eq!(doc["status"], 200);
+        assert_eq!(doc["responseTimeMs"], 1.23);
+        assert_eq!(log.dropped(), 0);
+    }
+}
