@@ -7,7 +7,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// urbackend: a backend-as-a-service for MongoDB in one binary, wire-compatible with urBackend.
 #[derive(Debug, Parser)]
-#[command(name = "urbackend", version, about, long_about = None)]
+#[command(
+    name = "urbackend",
+    version,
+    about = "A backend-as-a-service for MongoDB in one binary, wire-compatible with urBackend",
+    long_about = None
+)]
 pub(crate) struct Cli {
     /// Log format.
     #[arg(long, value_enum, env = "URBACKEND_LOG_FORMAT", default_value = "text", global = true)]
