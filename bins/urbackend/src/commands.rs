@@ -47,9 +47,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             let platform = Platform::open(store).await.context("opening the platform")?;
             let secret = match uri {
                 Some(uri) => {
-                    let key = stores::master_key(&store_args)?
-                        .context("a project database needs URBACKEND_MASTER_KEY (64 hex characters) to encrypt its URI")?;
-                    let data = store_mongo::MongoStore::connect(&uri, None).await.context("connecting to the project's MongoDB")?;
+                    let key = stores::master_key(&store_args)?.context(
+                        "a project database needs URBACKEND_MASTER_KEY (64 hex characters) to encrypt its URI",
+                    )?;
+                    let data = store_mongo::MongoStore::connect(&uri, None)
+                        .await
+                        .context("connecting to the project's MongoDB")?;
                     store::DocumentStore::ping(&data).await.context("the project's MongoDB does not answer")?;
                     Some(key.encrypt_db_uri(&uri).context("encrypting the URI")?)
                 }

@@ -95,17 +95,19 @@ async fn write_batches(store: Arc<dyn DocumentStore>, mut rx: mpsc::Receiver<Log
     let schema = Schema::new();
     let spec = CollectionSpec { physical: REQUEST_LOG_COLLECTION, schema: &schema };
     let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        let received = tokio::time::timeout(FLUSH_EVERY, rx.recv_many(&mut batch, BATCH)).await;
-        let closed = matches!(received, Ok(0));
-        if !batch.is_empty() {
-            let docs: Vec<Document> = batch.drain(..).map(|entry: LogEntry| entry.to_document()).collect();
-            if let Err(error) = store.insert(&spec, docs).await {
-                tracing::warn!(%error, "request log batch not written");
+    // Wait for the first entry, give the others `FLUSH_EVERY` to arrive, then write them all in
+    // one store call: one commit per flush interval under load, not one per request.
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        tokio::time::sleep(FLUSH_EVERY).await;
+        while batch.len() < CHANNEL_CAPACITY {
+            match rx.try_recv() {
+                Ok(entry) => batch.push(entry),
+                Err(_) => break,
             }
         }
-        if closed {
-            return;
+        let docs: Vec<Document> = batch.drain(..).map(|entry: LogEntry| entry.to_document()).collect();
+        if let Err(error) = store.insert(&spec, docs).await {
+            tracing::warn!(%error, "request log batch not written");
         }
     }
 }

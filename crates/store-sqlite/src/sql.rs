@@ -75,7 +75,15 @@ impl Sql {
     pub(crate) fn owner(&mut self, field: &str, user: &str) -> String {
         let path = lit(&json_path([field]));
         let p = self.param(user.to_owned());
-        format!("(json_extract(body, {path}) = {p} AND json_type(body, {path}) = 'text')")
+        // `json_extract` yields SQL text for a JSON string and the JSON text of an array or
+        // object; numbers, booleans and null never equal a text parameter. So only a user id
+        // that could be the JSON text of an array or object (`[`/`{`) needs the type check, and
+        // every other scope is answered from the owner index alone.
+        if user.starts_with(['[', '{']) {
+            format!("(json_extract(body, {path}) = {p} AND json_type(body, {path}) = 'text')")
+        } else {
+            format!("(json_extract(body, {path}) = {p})")
+        }
     }
 
     /// One condition, as a 0/1 expression.
