@@ -69,3 +69,38 @@ crate::on_both_lanes!(
     rls_changes_reach_a_running_server_within_a_second,
     two_servers_share_one_store_and_a_restart_loses_nothing
 );
+
+/// A lost MongoDB connection is a 503 in the error shape, and the server recovers by itself when
+/// the database returns (jongodb keeps its data in memory, so it comes back empty).
+#[test]
+fn a_lost_database_is_a_503_and_the_server_recovers() {
+    let mut mongo = urbackend_tests::MongoServer::jongodb(0);
+    let port = mongo.port();
+    let backend = urbackend_tests::Backend::Mongo(mongo.database_uri("recovery"));
+    let dir = urbackend_tests::TempDir::new("recovery");
+    let project = crate::fixture::Project::create(&backend, "recovery");
+    project.put_collection(&backend, &dir, &definition("notes", "off"));
+    let server = Server::start(&backend);
+    let key = [("x-api-key", project.sk.as_str())];
+    assert_eq!(server.request("GET", "/api/data/notes", &key, None).0, 200);
+
+    mongo.kill();
+    let (status, body) = server.request("GET", "/api/data/notes", &key, None);
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["success"], json!(false));
+    assert_eq!(body["error"], json!("Database unavailable. Please retry shortly."));
+    let (status, _) = server.request("GET", "/api/health", &[], None);
+    assert_eq!(status, 503, "readiness reports the lost database");
+
+    let _again = urbackend_tests::MongoServer::jongodb(port);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = server.request("GET", "/api/data/notes", &key, None);
+        if status == 200 {
+            assert_eq!(body["data"]["total"], json!(0));
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not recover: {status} {body}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -192,6 +192,11 @@ impl MongoServer {
                 return MongoServer { uri, child: None };
             }
         }
+        MongoServer::jongodb(0)
+    }
+
+    /// A fresh jongodb on `port` (0: a free one), whatever the environment says.
+    pub fn jongodb(port: u16) -> MongoServer {
         let bin = std::env::var_os("URBACKEND_JONGODB_BIN").map(PathBuf::from).unwrap_or_else(|| {
             workspace_root().join(".tools/jongodb/node_modules/@jongodb/memory-server-bin-linux-x64-gnu/bin/jongodb")
         });
@@ -202,7 +207,7 @@ impl MongoServer {
             bin.display()
         );
         let mut child = Command::new(&bin)
-            .arg("--port=0")
+            .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -217,6 +222,25 @@ impl MongoServer {
             .expect("jongodb printed no JONGODB_URI");
         std::thread::spawn(move || for _ in lines {});
         MongoServer { uri, child: Some(child) }
+    }
+
+    /// The port in the URI.
+    pub fn port(&self) -> u16 {
+        self.uri
+            .rsplit(':')
+            .next()
+            .and_then(|rest| rest.split(['/', '?']).next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Stops the server (as a crash would).
+    pub fn kill(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.child = None;
     }
 
     /// A URI naming `database` on this server.
