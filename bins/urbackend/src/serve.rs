@@ -12,6 +12,9 @@ use platform::Platform;
 use crate::cli::ServeArgs;
 use crate::stores;
 
+/// Blocking threads per HTTP worker.
+const BLOCKING_THREADS: usize = 8;
+
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (store, description) = stores::open(&args.store).await?;
     let master_key = stores::master_key(&args.store)?;
@@ -25,7 +28,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         rate_limit_per_project: args.rate_limit_per_project,
     };
     let state = AppState::new(data, config, RequestLog::spawn(store));
-    let mut server = HttpServer::new(move || api_actix::app(state.clone()));
+    // Blocking work (the embedded store's reads) is bounded by the store itself (a few reader
+    // connections), so a small blocking pool per worker suffices; the default of hundreds of
+    // threads only grows memory (each thread gets its own allocator arena) under slow queries.
+    let mut server =
+        HttpServer::new(move || api_actix::app(state.clone())).worker_max_blocking_threads(BLOCKING_THREADS);
     if let Some(workers) = args.workers {
         server = server.workers(workers);
     }

@@ -53,7 +53,7 @@ pub(crate) fn open(path: &Path, role: Role) -> Result<Connection, StoreError> {
     // A modest page cache per connection keeps the server small; the OS caches the file.
     let cache_kib = match role {
         Role::Writer { .. } => 8_000,
-        Role::Reader => 4_000,
+        Role::Reader => 2_000,
     };
     conn.execute_batch(&format!("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib}; PRAGMA mmap_size = 0;"))
         .store()?;
