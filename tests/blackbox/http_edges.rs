@@ -70,4 +70,47 @@ fn rate_limits_answer_429_with_retry_after(lane: Lane) {
     assert_eq!(body["error"], json!("Too many requests, please try again later."));
 }
 
-crate::on_both_lanes!(edges_answer_in_the_wire_shape, rate_limits_answer_429_with_retry_after);
+fn publishable_keys_are_bound_to_the_allowed_origins(lane: Lane) {
+    let dir = TempDir::new("origins");
+    let (backend, _mongo) = backend(&dir, "origins", lane);
+    let project = Project::create(&backend, "origins");
+    let out = urbackend_tests::cli(
+        &backend,
+        &["project", "set-origins", "--project", &project.id, "--origins", "https://app.example.com,*.example.org"],
+    );
+    assert_eq!(out["allowedDomains"], json!(["https://app.example.com", "*.example.org"]));
+    let server = Server::start(&backend);
+    let ask = |origin: Option<&str>| {
+        let mut headers = vec![("x-api-key", project.pk.as_str())];
+        if let Some(origin) = origin {
+            headers.push(("Origin", origin));
+        }
+        server.request("GET", "/api/schemas/users", &headers, None)
+    };
+    // The change reaches the running server within a second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while ask(Some("https://evil.example")).0 != 403 {
+        assert!(std::time::Instant::now() < deadline, "the origin list was not applied");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(ask(Some("https://app.example.com")).0, 200);
+    assert_eq!(ask(Some("https://shop.example.org")).0, 200);
+    assert_eq!(ask(Some("https://example.org")).0, 200);
+    for origin in ["https://app.example.com.evil.io", "https://evilexample.org", "null", "http://app.example.com"] {
+        let (status, body) = ask(Some(origin));
+        assert!(matches!(status, 400 | 403), "{origin}: {status} {body}");
+    }
+    let (status, body) = ask(None);
+    assert_eq!(
+        (status, body["error"].clone()),
+        (403, json!("Forbidden: Origin header missing and this key is restricted to specific domains."))
+    );
+    let (status, _) = server.request("GET", "/api/schemas/users", &[("x-api-key", project.sk.as_str())], None);
+    assert_eq!(status, 200, "the secret key is not bound to origins");
+}
+
+crate::on_both_lanes!(
+    edges_answer_in_the_wire_shape,
+    rate_limits_answer_429_with_retry_after,
+    publishable_keys_are_bound_to_the_allowed_origins
+);

@@ -106,6 +106,18 @@ pub(crate) enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Restrict the origins publishable keys may be used from (`*` allows every origin; entries
+    /// are origins like `https://app.example.com`, host names, or `*.example.com`).
+    SetOrigins {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// Comma-separated origins.
+        #[arg(long, value_delimiter = ',', required = true)]
+        origins: Vec<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Sign an end-user access token with the project's secret (for tests and scripts; prints
     /// `{"token": …}`). Whoever can reach the store can already do this.
     Token {

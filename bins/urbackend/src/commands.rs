@@ -28,6 +28,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{out}");
             Ok(())
         }
+        Command::Project(ProjectCommand::SetOrigins { project, origins, store }) => {
+            let (store, _) = stores::open(&store).await?;
+            let platform = Platform::open(store).await.context("opening the platform")?;
+            let origins: Vec<String> =
+                origins.into_iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
+            let updated = platform.set_allowed_domains(&project, origins).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", json!({"projectId": updated.id, "allowedDomains": updated.allowed_domains}));
+            Ok(())
+        }
         Command::Project(ProjectCommand::Token { project, user, ttl, store }) => {
             let (store, _) = stores::open(&store).await?;
             let platform = Platform::open(store).await.context("opening the platform")?;
