@@ -71,7 +71,7 @@ impl DataPlane {
         let set = validate_update(def, grant.set)?;
         if let Some(owner) = grant.scope.owner() {
             if set.keys().any(|key| key == &owner.field || key.starts_with(&format!("{}.", owner.field))) {
-                return Err(rls_core_owner_immutable(owner));
+                return Err(owner_changed_by_validation(owner));
             }
         }
         let store = self.store(access.project).await?;
@@ -120,7 +120,7 @@ fn validated(def: &CollectionDef, grant: InsertGrant) -> Result<Vec<Document>, (
         let doc = validate_insert(def, doc).map_err(|e| (index, DataError::Validation(e)))?;
         if let Some(owner) = &grant.owner {
             if doc.get(&owner.field).and_then(Value::as_str) != Some(owner.user.as_str()) {
-                return Err((index, rls_core_owner_mismatch(index, owner)));
+                return Err((index, owner_mismatch_after_validation(index, owner)));
             }
         }
         docs.push(doc);
@@ -138,10 +138,12 @@ async fn miss(
     Ok(DataError::Denied(scope.miss(exists)))
 }
 
-fn rls_core_owner_mismatch(index: usize, owner: &OwnerMatch) -> DataError {
+/// Defence in depth: validation (defaults, trimming) must never change the owner rls-core set.
+fn owner_mismatch_after_validation(index: usize, owner: &OwnerMatch) -> DataError {
     DataError::Forbidden(format!("Item at index {index} must have {} equal to your user id", owner.field))
 }
 
-fn rls_core_owner_immutable(owner: &OwnerMatch) -> DataError {
+/// Defence in depth: validation must never bring the owner field back into an update.
+fn owner_changed_by_validation(owner: &OwnerMatch) -> DataError {
     DataError::Forbidden(format!("{} cannot be changed under RLS.", owner.field))
 }
