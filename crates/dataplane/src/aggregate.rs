@@ -8,7 +8,6 @@
 
 use rls_core::authorize_aggregate;
 use serde_json::{Map, Value};
-use store::CollectionSpec;
 
 use crate::{Access, DataError, DataPlane, Resolved};
 
@@ -34,10 +33,8 @@ impl DataPlane {
             plan.stages.iter_mut().for_each(|stage| rename_collections(stage, &physical_names));
             plan.foreign_collections = physical_names.values().filter_map(Value::as_str).map(str::to_owned).collect();
         }
-        let store = self.store(access.project).await?;
-        let schema = def.query_schema();
-        let physical = access.project.physical_name(collection);
-        Ok(store.aggregate(&CollectionSpec { physical: &physical, schema: &schema }, &plan).await?)
+        let placed = self.place(access.project, def).await?;
+        Ok(placed.store.aggregate(&placed.spec(), &plan).await?)
     }
 }
 

@@ -21,9 +21,6 @@ pub enum DataError {
     /// Another refused request (400).
     #[error("{0}")]
     BadRequest(String),
-    /// A user token is needed (401).
-    #[error("{0}")]
-    Unauthorized(String),
     /// The key may not do this (403).
     #[error("{0}")]
     Forbidden(String),
@@ -57,7 +54,6 @@ impl DataError {
             DataError::Query(e) => e.status(),
             DataError::Validation(e) => e.status(),
             DataError::BadRequest(_) => 400,
-            DataError::Unauthorized(_) => 401,
             DataError::Forbidden(_) => 403,
             DataError::CollectionNotFound | DataError::SchemaNotFound | DataError::DocumentNotFound => 404,
             DataError::Store(e) => e.status(),

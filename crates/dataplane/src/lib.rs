@@ -20,8 +20,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use platform::{CollectionDef, Platform, Project};
+use query::Schema;
 use rls_core::{Caller, KeyRole, RlsConfig, Target};
-use store::{DocumentStore, StoreError};
+use store::{CollectionSpec, DocumentStore, StoreError};
 
 pub use error::{DataError, INTERNAL_ERROR, UNAVAILABLE};
 pub use list::ListOutcome;
@@ -91,6 +92,29 @@ impl DataPlane {
 
     async fn store(&self, project: &Project) -> Result<Arc<dyn DocumentStore>, DataError> {
         Ok(self.stores.store_for(project).await?)
+    }
+
+    /// The store, physical name and declared types of one of the project's collections.
+    async fn place(&self, project: &Project, def: &CollectionDef) -> Result<Placed, DataError> {
+        Ok(Placed::new(self.store(project).await?, project, def))
+    }
+}
+
+/// Where a collection's documents live: the store, the physical name and the declared types
+/// the store casts by.
+struct Placed {
+    store: Arc<dyn DocumentStore>,
+    physical: String,
+    schema: Schema,
+}
+
+impl Placed {
+    fn new(store: Arc<dyn DocumentStore>, project: &Project, def: &CollectionDef) -> Placed {
+        Placed { store, physical: project.physical_name(&def.name), schema: def.query_schema() }
+    }
+
+    fn spec(&self) -> CollectionSpec<'_> {
+        CollectionSpec { physical: &self.physical, schema: &self.schema }
     }
 }
 

@@ -1,9 +1,9 @@
 //! Reads: list (offset or cursor pages), count, and get one.
 
-use query::{ListQuery, Pagination, Schema};
+use query::{ListQuery, Pagination};
 use rls_core::{DocId, ReadOp, authorize_read};
 use serde_json::Value;
-use store::{CollectionSpec, Document};
+use store::Document;
 
 use crate::shape::{self, Shape};
 use crate::{Access, DataError, DataPlane, Resolved, populate};
@@ -45,11 +45,9 @@ impl DataPlane {
         let resolved = Resolved::new(access.project, collection);
         let scope = authorize_read(&access.caller(), &resolved.target(), ReadOp::List)?;
         let def = resolved.def()?;
-        let schema = def.query_schema();
-        let query = query::parse(raw_query, &schema)?;
-        let store = self.store(access.project).await?;
-        let physical = access.project.physical_name(collection);
-        let spec = CollectionSpec { physical: &physical, schema: &schema };
+        let placed = self.place(access.project, def).await?;
+        let query = query::parse(raw_query, &placed.schema)?;
+        let (store, spec) = (&placed.store, placed.spec());
         if query.count {
             return Ok(ListOutcome::Count(store.count(&spec, &scope, &query.filter).await?));
         }
@@ -83,12 +81,9 @@ impl DataPlane {
         let scope = authorize_read(&access.caller(), &resolved.target(), ReadOp::Get)?;
         let def = resolved.def()?;
         let id = DocId::parse(id)?;
-        let schema: Schema = def.query_schema();
-        let query = query::parse(raw_query, &schema)?;
-        let store = self.store(access.project).await?;
-        let physical = access.project.physical_name(collection);
-        let spec = CollectionSpec { physical: &physical, schema: &schema };
-        let mut doc = store.get(&spec, &id, &scope).await?.ok_or(DataError::DocumentNotFound)?;
+        let placed = self.place(access.project, def).await?;
+        let query = query::parse(raw_query, &placed.schema)?;
+        let mut doc = placed.store.get(&placed.spec(), &id, &scope).await?.ok_or(DataError::DocumentNotFound)?;
         populate::populate(self, access, def, &query.populate, std::slice::from_mut(&mut doc)).await?;
         shape::apply(&mut doc, &Shape { projection: query.projection.as_ref(), meta: query.meta, hide_version: true });
         Ok(doc)

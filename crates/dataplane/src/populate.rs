@@ -13,9 +13,9 @@ use platform::{CollectionDef, FieldKind};
 use query::FieldPath;
 use rls_core::{DocId, ReadOp, authorize_read};
 use serde_json::Value;
-use store::{CollectionSpec, Document};
+use store::Document;
 
-use crate::{Access, DataError, DataPlane, Resolved};
+use crate::{Access, DataError, DataPlane, Placed, Resolved};
 
 /// Fills in the referenced documents of `items` along every path.
 pub(crate) async fn populate(
@@ -25,6 +25,10 @@ pub(crate) async fn populate(
     paths: &[FieldPath],
     items: &mut [Document],
 ) -> Result<(), DataError> {
+    if paths.is_empty() || items.is_empty() {
+        return Ok(());
+    }
+    let store = plane.store(access.project).await?;
     for path in paths {
         let target_name = reference_target(def, path)?;
         let target = Resolved::new(access.project, target_name);
@@ -43,12 +47,10 @@ pub(crate) async fn populate(
         if ids.is_empty() {
             continue;
         }
-        let schema = target_def.query_schema();
-        let physical = access.project.physical_name(target_name);
-        let spec = CollectionSpec { physical: &physical, schema: &schema };
-        let store = plane.store(access.project).await?;
-        let found: HashMap<String, Document> = store
-            .get_many(&spec, &ids, &scope)
+        let target = Placed::new(store.clone(), access.project, target_def);
+        let found: HashMap<String, Document> = target
+            .store
+            .get_many(&target.spec(), &ids, &scope)
             .await?
             .into_iter()
             .filter_map(|doc| doc.get("_id").and_then(Value::as_str).map(str::to_owned).map(|id| (id, doc)))

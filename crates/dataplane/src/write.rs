@@ -7,12 +7,12 @@
 
 use platform::{CollectionDef, validate_insert, validate_update};
 use rls_core::{
-    InsertGrant, OwnerMatch, WriteScope, authorize_bulk_insert, authorize_delete, authorize_insert, authorize_update,
+    Denial, InsertGrant, WriteScope, authorize_bulk_insert, authorize_delete, authorize_insert, authorize_update,
 };
 use serde_json::Value;
-use store::{CollectionSpec, Document, DocumentStore};
+use store::Document;
 
-use crate::{Access, DataError, DataPlane, Resolved};
+use crate::{Access, DataError, DataPlane, Placed, Resolved};
 
 impl DataPlane {
     /// `POST /api/data/:collection`: inserts one document and returns it as stored.
@@ -51,10 +51,8 @@ impl DataPlane {
         def: &CollectionDef,
         docs: Vec<Document>,
     ) -> Result<Vec<Document>, DataError> {
-        let store = self.store(access.project).await?;
-        let schema = def.query_schema();
-        let physical = access.project.physical_name(&def.name);
-        Ok(store.insert(&CollectionSpec { physical: &physical, schema: &schema }, docs).await?)
+        let placed = self.place(access.project, def).await?;
+        Ok(placed.store.insert(&placed.spec(), docs).await?)
     }
 
     /// `PUT`/`PATCH /api/data/:collection/:id`: merges the body into the document and returns it.
@@ -71,16 +69,13 @@ impl DataPlane {
         let set = validate_update(def, grant.set)?;
         if let Some(owner) = grant.scope.owner() {
             if set.keys().any(|key| key == &owner.field || key.starts_with(&format!("{}.", owner.field))) {
-                return Err(owner_changed_by_validation(owner));
+                return Err(Denial::owner_immutable(&owner.field).into());
             }
         }
-        let store = self.store(access.project).await?;
-        let schema = def.query_schema();
-        let physical = access.project.physical_name(&def.name);
-        let spec = CollectionSpec { physical: &physical, schema: &schema };
-        match store.update(&spec, &grant.scope, &set).await? {
+        let placed = self.place(access.project, def).await?;
+        match placed.store.update(&placed.spec(), &grant.scope, &set).await? {
             Some(doc) => Ok(doc),
-            None => Err(miss(store.as_ref(), &spec, &grant.scope).await?),
+            None => Err(miss(&placed, &grant.scope).await?),
         }
     }
 
@@ -89,13 +84,10 @@ impl DataPlane {
         let resolved = Resolved::new(access.project, collection);
         let scope = authorize_delete(&access.caller(), &resolved.target(), id)?;
         let def = resolved.def()?;
-        let store = self.store(access.project).await?;
-        let schema = def.query_schema();
-        let physical = access.project.physical_name(&def.name);
-        let spec = CollectionSpec { physical: &physical, schema: &schema };
-        match store.delete(&spec, &scope).await? {
+        let placed = self.place(access.project, def).await?;
+        match placed.store.delete(&placed.spec(), &scope).await? {
             Some(doc) => Ok(doc),
-            None => Err(miss(store.as_ref(), &spec, &scope).await?),
+            None => Err(miss(&placed, &scope).await?),
         }
     }
 }
@@ -104,13 +96,10 @@ impl DataPlane {
 /// meant to act as a user, and must not silently write as nobody.
 fn refuse_rejected_token(access: &Access<'_>, grant: &InsertGrant) -> Result<(), DataError> {
     if access.role == rls_core::KeyRole::Publishable && access.token_rejected && grant.owner.is_none() {
-        return Err(DataError::Unauthorized(WRITE_TOKEN_REQUIRED.to_owned()));
+        return Err(Denial::write_auth_required().into());
     }
     Ok(())
 }
-
-/// The original's text for a write without a valid user token.
-const WRITE_TOKEN_REQUIRED: &str = "Provide a valid user Bearer token for write operations.";
 
 /// Validates every granted document against the model; the owner rls-core stamped must survive
 /// validation unchanged. On failure, the index of the first refused item and the error.
@@ -120,7 +109,7 @@ fn validated(def: &CollectionDef, grant: InsertGrant) -> Result<Vec<Document>, (
         let doc = validate_insert(def, doc).map_err(|e| (index, DataError::Validation(e)))?;
         if let Some(owner) = &grant.owner {
             if doc.get(&owner.field).and_then(Value::as_str) != Some(owner.user.as_str()) {
-                return Err((index, owner_mismatch_after_validation(index, owner)));
+                return Err((index, Denial::item_owner_mismatch(index, &owner.field).into()));
             }
         }
         docs.push(doc);
@@ -129,21 +118,7 @@ fn validated(def: &CollectionDef, grant: InsertGrant) -> Result<Vec<Document>, (
 }
 
 /// The refusal for a scoped write that matched nothing.
-async fn miss(
-    store: &dyn DocumentStore,
-    spec: &CollectionSpec<'_>,
-    scope: &WriteScope,
-) -> Result<DataError, DataError> {
-    let exists = scope.wants_existence_probe() && store.exists(spec, scope.id()).await?;
+async fn miss(placed: &Placed, scope: &WriteScope) -> Result<DataError, DataError> {
+    let exists = scope.wants_existence_probe() && placed.store.exists(&placed.spec(), scope.id()).await?;
     Ok(DataError::Denied(scope.miss(exists)))
-}
-
-/// Defence in depth: validation (defaults, trimming) must never change the owner rls-core set.
-fn owner_mismatch_after_validation(index: usize, owner: &OwnerMatch) -> DataError {
-    DataError::Forbidden(format!("Item at index {index} must have {} equal to your user id", owner.field))
-}
-
-/// Defence in depth: validation must never bring the owner field back into an update.
-fn owner_changed_by_validation(owner: &OwnerMatch) -> DataError {
-    DataError::Forbidden(format!("{} cannot be changed under RLS.", owner.field))
 }

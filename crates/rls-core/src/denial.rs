@@ -133,7 +133,8 @@ impl Denial {
         Denial::new(DenialKind::ReadAuthRequired, "Provide a valid user Bearer token for private reads.")
     }
 
-    pub(crate) fn write_auth_required() -> Self {
+    /// `401 Provide a valid user Bearer token for write operations.`, for callers that re-check a grant (defence in depth).
+    pub fn write_auth_required() -> Self {
         Denial::new(DenialKind::WriteAuthRequired, "Provide a valid user Bearer token for write operations.")
     }
 
@@ -153,7 +154,8 @@ impl Denial {
         Denial::new(DenialKind::InsertDenied, "RLS ownerField '_id' is not valid for insert ownership checks.")
     }
 
-    pub(crate) fn item_owner_mismatch(index: usize, owner_field: &str) -> Self {
+    /// `403 Item at index <i> must have <ownerField> equal to your user id`, for callers that re-check a grant (defence in depth).
+    pub fn item_owner_mismatch(index: usize, owner_field: &str) -> Self {
         Denial::new(
             DenialKind::OwnerMismatch,
             format!("Item at index {index} must have {owner_field} equal to your user id"),
@@ -164,7 +166,8 @@ impl Denial {
         Denial::new(DenialKind::OwnerMismatch, "You can only modify your own document.")
     }
 
-    pub(crate) fn owner_immutable(owner_field: &str) -> Self {
+    /// `403 <ownerField> cannot be changed under RLS.`, for callers that re-check a grant (defence in depth).
+    pub fn owner_immutable(owner_field: &str) -> Self {
         Denial::new(DenialKind::OwnerImmutable, format!("{owner_field} cannot be changed under RLS."))
     }
 
