@@ -2,8 +2,6 @@
 //! table: anonymous, alice and bob (publishable key + user token), the secret key, and a second
 //! project with its own keys and users.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -19,7 +17,14 @@ pub(crate) struct Project {
 
 impl Project {
     pub(crate) fn create(backend: &Backend, name: &str) -> Project {
-        let out = cli(backend, &["project", "create", name]);
+        Project::create_with(backend, name, &[])
+    }
+
+    /// A project created with extra flags (`--no-users`).
+    pub(crate) fn create_with(backend: &Backend, name: &str, flags: &[&str]) -> Project {
+        let mut args = vec!["project", "create", name];
+        args.extend_from_slice(flags);
+        let out = cli(backend, &args);
         let text = |k: &str| out[k].as_str().unwrap_or_else(|| panic!("{k} missing in {out}")).to_owned();
         Project {
             id: text("projectId"),
@@ -27,19 +32,6 @@ impl Project {
             sk: text("secretKey"),
             jwt_secret: text("jwtSecret"),
         }
-    }
-
-    /// An access token for `user`, signed with this project's secret (stands in for a login
-    /// until the accounts issue).
-    pub(crate) fn token(&self, user: &str) -> String {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        let claims = auth::token::AccessClaims {
-            user_id: user.to_owned(),
-            project_id: self.id.clone(),
-            issued_at: now,
-            expires_at: now + 900,
-        };
-        auth::token::sign(self.jwt_secret.as_bytes(), &claims)
     }
 
     /// Creates or replaces a collection through the command line.
@@ -76,6 +68,31 @@ pub(crate) struct World {
     pub(crate) backend: Backend,
     pub(crate) a: Project,
     pub(crate) b: Project,
+    /// alice and bob of project A, signed up and logged in over HTTP.
+    pub(crate) alice: User,
+    pub(crate) bob: User,
+    /// A user of project B (whose token must mean nothing in project A).
+    pub(crate) stranger: User,
+}
+
+/// An end user: its id and an access token from a real login.
+pub(crate) struct User {
+    pub(crate) id: String,
+    pub(crate) token: String,
+}
+
+impl User {
+    /// Signs up `email` in the project and logs in.
+    pub(crate) fn sign_up(server: &Server, project: &Project, email: &str) -> User {
+        let credentials = json!({"email": email, "password": "correct horse"});
+        let key = [("x-api-key", project.pk.as_str())];
+        let (status, body) = server.request("POST", "/api/userAuth/signup", &key, Some(&credentials));
+        assert_eq!(status, 201, "signup of {email}: {body}");
+        let id = body["userId"].as_str().expect("userId").to_owned();
+        let (status, body) = server.request("POST", "/api/userAuth/login", &key, Some(&credentials));
+        assert_eq!(status, 200, "login of {email}: {body}");
+        User { id, token: body["accessToken"].as_str().expect("accessToken").to_owned() }
+    }
 }
 
 pub(crate) const MODES: [(&str, &str); 3] = [("notes", "off"), ("posts", "public-read"), ("secrets", "private")];
@@ -107,7 +124,10 @@ impl World {
             b.put_collection(&backend, &dir, &definition(name, mode));
         }
         let server = Server::start_with(&backend, &["--rate-limit-per-ip", "0"]);
-        World { server, mongo, dir, backend, a, b }
+        let alice = User::sign_up(&server, &a, "alice@example.com");
+        let bob = User::sign_up(&server, &a, "bob@example.com");
+        let stranger = User::sign_up(&server, &b, "alice@example.com");
+        World { server, mongo, dir, backend, a, b, alice, bob, stranger }
     }
 
     /// A request with a key and, optionally, a user token.

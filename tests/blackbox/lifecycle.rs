@@ -12,7 +12,7 @@ use crate::fixture::{World, definition};
 fn rls_changes_reach_a_running_server_within_a_second(lane: Lane) {
     let world = World::new("toggle", lane);
     let second = Server::start_with(&world.backend, &["--rate-limit-per-ip", "0"]);
-    let alice = world.a.token("alice");
+    let alice = world.alice.token.clone();
     let bearer = format!("Bearer {alice}");
     let headers = [("x-api-key", world.a.pk.as_str()), ("Authorization", bearer.as_str())];
     for server in [&world.server, &second] {
@@ -25,7 +25,7 @@ fn rls_changes_reach_a_running_server_within_a_second(lane: Lane) {
         loop {
             let (status, body) = server.request("POST", "/api/data/notes", &headers, Some(&json!({"title": "x"})));
             if status == 201 {
-                assert_eq!(body["userId"], json!("alice"));
+                assert_eq!(body["userId"], json!(world.alice.id));
                 break;
             }
             assert!(changed.elapsed() < Duration::from_secs(1), "a server did not see the change within a second");

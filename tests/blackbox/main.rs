@@ -7,6 +7,7 @@
 // Test code: a failed expectation is a test failure.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
+mod accounts;
 mod fixture;
 mod http_edges;
 mod lifecycle;

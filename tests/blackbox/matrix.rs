@@ -39,10 +39,10 @@ const OPS: [Op; 8] = [Op::List, Op::Count, Op::Get, Op::Aggregate, Op::Insert, O
 fn credentials(world: &World, who: Who) -> (String, Option<String>) {
     match who {
         Who::Anonymous => (world.a.pk.clone(), None),
-        Who::Alice => (world.a.pk.clone(), Some(world.a.token("alice"))),
-        Who::Bob => (world.a.pk.clone(), Some(world.a.token("bob"))),
+        Who::Alice => (world.a.pk.clone(), Some(world.alice.token.clone())),
+        Who::Bob => (world.a.pk.clone(), Some(world.bob.token.clone())),
         Who::Secret => (world.a.sk.clone(), None),
-        Who::Forged => (world.a.pk.clone(), Some(world.b.token("alice"))),
+        Who::Forged => (world.a.pk.clone(), Some(world.stranger.token.clone())),
         Who::OtherPublishable => (world.b.pk.clone(), None),
         Who::OtherSecret => (world.b.sk.clone(), None),
     }
@@ -53,6 +53,15 @@ fn user(who: Who) -> Option<&'static str> {
     match who {
         Who::Alice => Some("alice"),
         Who::Bob => Some("bob"),
+        _ => None,
+    }
+}
+
+/// The id of that user.
+fn user_id(world: &World, who: Who) -> Option<&str> {
+    match who {
+        Who::Alice => Some(&world.alice.id),
+        Who::Bob => Some(&world.bob.id),
         _ => None,
     }
 }
@@ -128,8 +137,8 @@ fn every_route_every_identity_every_mode(lane: Lane) {
     for (collection, mode) in MODES {
         for op in OPS {
             for who in EVERYONE {
-                let alice_doc = world.seed(&world.a, collection, json!({"title": "a", "userId": "alice"}));
-                let _bob_doc = world.seed(&world.a, collection, json!({"title": "a", "userId": "bob"}));
+                let alice_doc = world.seed(&world.a, collection, json!({"title": "a", "userId": world.alice.id}));
+                let _bob_doc = world.seed(&world.a, collection, json!({"title": "a", "userId": world.bob.id}));
                 let (status, body) = request(&world, collection, op, who, &alice_doc);
                 let want = expected(mode, op, who);
                 let case = format!("{mode} {op:?} by {who:?}");
@@ -169,7 +178,7 @@ fn check_effect(
         Op::List | Op::Aggregate | Op::Get if status == 200 => {
             let docs = returned(op, body);
             if mode == "private" && !secret {
-                if let Some(user) = user(who) {
+                if let Some(user) = user_id(world, who) {
                     for doc in &docs {
                         if doc["userId"] != json!(user) {
                             failures.push(format!("{case}: saw a document of {}", doc["userId"]));
@@ -197,7 +206,7 @@ fn check_effect(
             let project = if other_project { &world.b } else { &world.a };
             let stored = world.stored(project, collection, id);
             let owner = stored.as_ref().map(|d| d["userId"].clone());
-            let want = match user(who) {
+            let want = match user_id(world, who) {
                 Some(user) => json!(user),
                 None => Value::Null,
             };
@@ -211,7 +220,7 @@ fn check_effect(
             if title != Some(json!(want)) {
                 failures.push(format!("{case}: stored title {title:?}, expected {want}"));
             }
-            if stored.as_ref().map(|d| d["userId"].clone()) != Some(json!("alice")) {
+            if stored.as_ref().map(|d| d["userId"].clone()) != Some(json!(world.alice.id)) {
                 failures.push(format!("{case}: the owner changed: {stored:?}"));
             }
         }
@@ -241,20 +250,20 @@ fn the_users_collection_and_unknown_collections_are_refused(lane: Lane) {
 
 fn owner_smuggling_through_key_variants_is_refused_end_to_end(lane: Lane) {
     let world = World::new("smuggle", lane);
-    let alice = world.a.token("alice");
+    let alice = world.alice.token.clone();
     for key in [" userId", "\u{feff}userId", "userId\u{200b}"] {
         let mut body = serde_json::Map::new();
         body.insert("title".into(), json!("x"));
-        body.insert(key.into(), json!("bob"));
+        body.insert(key.into(), json!(world.bob.id));
         let (status, response) =
             world.call("POST", "/api/data/posts", &world.a.pk, Some(&alice), Some(&Value::Object(body)));
         assert_eq!(status, 403, "{key:?}: {response}");
     }
-    let doc = world.seed(&world.a, "posts", json!({"title": "a", "userId": "alice"}));
+    let doc = world.seed(&world.a, "posts", json!({"title": "a", "userId": world.alice.id}));
     let body: Value = serde_json::from_str(r#"{"\ufeffuserId": "bob"}"#).unwrap();
     let (status, _) = world.call("PATCH", &format!("/api/data/posts/{doc}"), &world.a.pk, Some(&alice), Some(&body));
     assert_eq!(status, 403);
-    assert_eq!(world.stored(&world.a, "posts", &doc).unwrap()["userId"], json!("alice"));
+    assert_eq!(world.stored(&world.a, "posts", &doc).unwrap()["userId"], json!(world.alice.id));
     let (status, body) = world.call(
         "POST",
         "/api/data/posts/aggregate",

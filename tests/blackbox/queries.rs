@@ -72,9 +72,9 @@ fn filters_sort_paging_and_cursors(lane: Lane) {
 
 fn filters_cannot_widen_the_rls_scope(lane: Lane) {
     let world = World::new("widen", lane);
-    world.seed(&world.a, "secrets", json!({"title": "mine", "userId": "alice"}));
-    world.seed(&world.a, "secrets", json!({"title": "theirs", "userId": "bob"}));
-    let alice = world.a.token("alice");
+    world.seed(&world.a, "secrets", json!({"title": "mine", "userId": world.alice.id}));
+    world.seed(&world.a, "secrets", json!({"title": "theirs", "userId": world.bob.id}));
+    let alice = world.alice.token.clone();
     for q in ["userId=bob", "userId_ne=alice", "userId_in=bob,alice", "userId_exists=false", "userId_regex=.*"] {
         let (status, body) = world.call("GET", &format!("/api/data/secrets?{q}"), &world.a.pk, Some(&alice), None);
         assert_eq!(status, 200, "{q}: {body}");

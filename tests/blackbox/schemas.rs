@@ -36,11 +36,11 @@ fn schemas_and_populate(lane: Lane) {
     ]});
     let (status, body) = world.call("POST", "/api/schemas", &world.a.sk, None, Some(&books));
     assert_eq!(status, 201, "{body}");
-    let alices = world.seed(&world.a, "secrets", json!({"title": "alice's note", "userId": "alice"}));
-    let bobs = world.seed(&world.a, "secrets", json!({"title": "bob's note", "userId": "bob"}));
+    let alices = world.seed(&world.a, "secrets", json!({"title": "alice's note", "userId": world.alice.id}));
+    let bobs = world.seed(&world.a, "secrets", json!({"title": "bob's note", "userId": world.bob.id}));
     world.seed(&world.a, "books", json!({"title": "one", "note": alices}));
     world.seed(&world.a, "books", json!({"title": "two", "note": bobs}));
-    let alice = world.a.token("alice");
+    let alice = world.alice.token.clone();
     let (status, body) = world.call("GET", "/api/data/books?populate=note&sort=title", &world.a.pk, Some(&alice), None);
     assert_eq!(status, 200, "{body}");
     let notes: Vec<Value> = body["data"]["items"].as_array().unwrap().iter().map(|b| b["note"].clone()).collect();

@@ -92,6 +92,28 @@ pub fn cli(backend: &Backend, args: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).expect("the command printed JSON")
 }
 
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status (0 when the request failed to get an answer).
+    pub status: u16,
+    /// The JSON body (`Value::Null` if none).
+    pub body: Value,
+    /// The `Set-Cookie` header values.
+    pub cookies: Vec<String>,
+}
+
+impl Reply {
+    /// The value of the cookie `name` this answer sets, if any (empty when it clears it).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.iter().find_map(|c| {
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (key, value) = pair.split_once('=')?;
+            (key.trim() == name).then(|| value.trim().to_owned())
+        })
+    }
+}
+
 /// A running server, stopped on drop.
 pub struct Server {
     child: Child,
@@ -135,6 +157,12 @@ impl Server {
 
     /// Sends a request; returns status and JSON body (`Value::Null` if none).
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> (u16, Value) {
+        let reply = self.exchange(method, path, headers, body);
+        (reply.status, reply.body)
+    }
+
+    /// Sends a request; returns status, JSON body and the `Set-Cookie` headers.
+    pub fn exchange(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
         let mut request = ureq::request(method, &format!("{}{path}", self.base)).timeout(Duration::from_secs(30));
         for (name, value) in headers {
             request = request.set(name, value);
@@ -146,11 +174,14 @@ impl Server {
         let response = match result {
             Ok(response) => response,
             Err(ureq::Error::Status(_, response)) => response,
-            Err(error) => return (0, Value::String(error.to_string())),
+            Err(error) => {
+                return Reply { status: 0, body: Value::String(error.to_string()), cookies: Vec::new() };
+            }
         };
         let status = response.status();
+        let cookies = response.all("set-cookie").into_iter().map(str::to_owned).collect();
         let text = response.into_string().unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), cookies }
     }
 
     /// Stops the server (as a crash would: no graceful shutdown).

@@ -43,7 +43,7 @@ const LAYERS: &[(&str, Layer, Uses)] = &[
     ("store",           Layer::Library, Uses::Only(&["rls-core", "query"])),
     ("store-sqlite",    Layer::Library, Uses::Only(&["store", "rls-core", "query"])),
     ("store-mongo",     Layer::Library, Uses::Only(&["store", "rls-core", "query"])),
-    ("auth",            Layer::Library, Uses::Only(&["store", "rls-core", "query"])),
+    ("auth",            Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
     ("platform",        Layer::Library, Uses::Only(&["store", "rls-core", "query"])),
     ("dataplane",       Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
     ("storage",         Layer::Library, Uses::Only(&[])),

@@ -77,6 +77,34 @@ pub(crate) struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "URBACKEND_WORKERS")]
     pub(crate) workers: Option<usize>,
+    #[command(flatten)]
+    pub(crate) accounts: AccountArgs,
+}
+
+/// Settings of end-user accounts.
+#[derive(Debug, Args)]
+pub(crate) struct AccountArgs {
+    /// Lifetime of access tokens (`900`, `900s`, `15m`, `1h`), echoed as `expiresIn`.
+    #[arg(long, env = "URBACKEND_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = parse_lifetime)]
+    pub(crate) access_token_ttl: auth::TokenLifetime,
+    /// Mark the refresh cookie `Secure; SameSite=None` (set when clients reach the server over
+    /// HTTPS, directly or through a proxy).
+    #[arg(long, env = "URBACKEND_SECURE_COOKIES", default_value_t = false)]
+    pub(crate) secure_cookies: bool,
+    /// Failed logins of one account (project and e-mail) per 15 minutes before its logins are
+    /// refused with 429 (0: unlimited).
+    #[arg(long, env = "URBACKEND_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 10)]
+    pub(crate) login_failures_per_account: u32,
+    /// Failed logins from one client IP per 15 minutes before its logins are refused (0: unlimited).
+    #[arg(long, env = "URBACKEND_LOGIN_FAILURES_PER_IP", default_value_t = 100)]
+    pub(crate) login_failures_per_ip: u32,
+    /// Password hashes computed at once (each takes one core and 19 MiB); further logins wait.
+    #[arg(long, env = "URBACKEND_PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
+    pub(crate) password_hash_concurrency: usize,
+}
+
+fn parse_lifetime(text: &str) -> Result<auth::TokenLifetime, String> {
+    auth::TokenLifetime::parse(text).ok_or_else(|| format!("not a lifetime: {text:?} (use e.g. 900s, 15m, 1h)"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,12 +5,14 @@ use std::sync::Arc;
 
 use actix_web::HttpServer;
 use anyhow::Context;
-use api_actix::{AppState, HttpConfig, RequestLog};
+use api_actix::{AppState, AuthSettings, HttpConfig, RequestLog};
+use auth::password::{HashCost, PasswordHasher};
+use auth::{Accounts, AccountsConfig, Limit};
 use dataplane::DataPlane;
 use platform::Platform;
 
 use crate::cli::ServeArgs;
-use crate::stores;
+use crate::{mailer, stores};
 
 /// Blocking threads per HTTP worker.
 const BLOCKING_THREADS: usize = 8;
@@ -21,13 +23,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let platform = Arc::new(Platform::open(store.clone()).await.context("opening the platform")?);
     let _refresh = platform.spawn_refresh();
     let resolver = Arc::new(stores::Resolver::new(store.clone(), master_key));
-    let data = Arc::new(DataPlane::new(platform, resolver));
+    let data = Arc::new(DataPlane::new(platform, resolver.clone()));
+    let auth = accounts(&args, store.clone(), resolver)?;
     let config = HttpConfig {
         max_body_bytes: args.max_body_bytes,
         rate_limit_per_ip: args.rate_limit_per_ip,
         rate_limit_per_project: args.rate_limit_per_project,
     };
-    let state = AppState::new(data, config, RequestLog::spawn(store));
+    let state = AppState::new(data, auth, config, RequestLog::spawn(store));
     // Blocking work (the embedded store's reads) is bounded by the store itself (a few reader
     // connections), so a small blocking pool per worker suffices; the default of hundreds of
     // threads only grows memory (each thread gets its own allocator arena) under slow queries.
@@ -42,4 +45,31 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(store = %description, "server started");
     server.run().await.context("running the server")
+}
+
+/// The accounts service and the refresh cookie's settings.
+fn accounts(
+    args: &ServeArgs,
+    store: Arc<dyn store::DocumentStore>,
+    resolver: Arc<stores::Resolver>,
+) -> anyhow::Result<AuthSettings> {
+    let hasher = PasswordHasher::new(HashCost::RECOMMENDED, args.accounts.password_hash_concurrency)
+        .context("setting up password hashing")?;
+    let defaults = AccountsConfig::default();
+    let config = AccountsConfig {
+        access_ttl: args.accounts.access_token_ttl.clone(),
+        login_failures_per_account: Limit {
+            max: args.accounts.login_failures_per_account,
+            ..defaults.login_failures_per_account
+        },
+        login_failures_per_ip: Limit { max: args.accounts.login_failures_per_ip, ..defaults.login_failures_per_ip },
+        ..defaults
+    };
+    let refresh_cookie_max_age = config.refresh_lifetime_ms / 1000;
+    let accounts = Accounts::new(store, resolver, hasher, Arc::new(mailer::LogOnly), config);
+    Ok(AuthSettings {
+        accounts: Arc::new(accounts),
+        secure_cookies: args.accounts.secure_cookies,
+        refresh_cookie_max_age,
+    })
 }

@@ -16,17 +16,24 @@ pub struct ApiError {
     status: u16,
     message: String,
     retry_after: Option<u64>,
+    set_cookie: Option<String>,
 }
 
 impl ApiError {
     /// An error with this status and text.
     pub fn new(status: u16, message: impl Into<String>) -> ApiError {
-        ApiError { status, message: message.into(), retry_after: None }
+        ApiError { status, message: message.into(), retry_after: None, set_cookie: None }
     }
 
     /// `429` with a `Retry-After` header.
     pub fn too_many_requests(message: impl Into<String>, retry_after_seconds: u64) -> ApiError {
-        ApiError { status: 429, message: message.into(), retry_after: Some(retry_after_seconds) }
+        ApiError { status: 429, message: message.into(), retry_after: Some(retry_after_seconds), set_cookie: None }
+    }
+
+    /// The same error, also setting a cookie (`Set-Cookie` value).
+    pub fn with_cookie(mut self, cookie: String) -> ApiError {
+        self.set_cookie = Some(cookie);
+        self
     }
 
     /// The status.
@@ -50,6 +57,9 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after {
             response.insert_header(("Retry-After", seconds.to_string()));
         }
+        if let Some(cookie) = &self.set_cookie {
+            response.insert_header((actix_web::http::header::SET_COOKIE, cookie.clone()));
+        }
         response.json(json!({
             "success": false,
             "error": self.message,
@@ -65,6 +75,16 @@ impl From<DataError> for ApiError {
             tracing::error!(error = %error, "data request failed");
         }
         ApiError::new(error.status(), error.client_message())
+    }
+}
+
+impl From<auth::AuthError> for ApiError {
+    fn from(error: auth::AuthError) -> Self {
+        if error.is_internal() {
+            tracing::error!(error = %error, "account request failed");
+        }
+        let api = ApiError::new(error.status(), error.client_message());
+        if error.clears_cookie() { api.with_cookie(crate::cookies::cleared_refresh_cookie()) } else { api }
     }
 }
 

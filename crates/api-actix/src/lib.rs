@@ -8,6 +8,7 @@
 
 mod access;
 mod body;
+mod cookies;
 mod edge;
 mod error;
 mod limits;
@@ -22,7 +23,7 @@ use actix_web::{App, middleware, web};
 pub use error::ApiError;
 pub use limits::{PROJECT_RATE_LIMITED, RateLimiter, TOO_MANY_REQUESTS};
 pub use request_log::{LogEntry, REQUEST_LOG_COLLECTION, RequestLog};
-pub use state::{AppState, HttpConfig};
+pub use state::{AppState, AuthSettings, HttpConfig};
 
 /// The application: state, edge middleware and routes.
 pub fn app(

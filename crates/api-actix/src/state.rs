@@ -1,5 +1,5 @@
-//! The shared state of every worker: the data plane, the HTTP settings, the rate limiter and
-//! the request log. Cheap to clone (all `Arc`s).
+//! The shared state of every worker: the data plane, the accounts, the HTTP settings, the rate
+//! limiter and the request log. Cheap to clone (all `Arc`s).
 
 use std::sync::Arc;
 
@@ -27,6 +27,17 @@ impl HttpConfig {
     }
 }
 
+/// The accounts and the settings of the refresh cookie.
+#[derive(Clone)]
+pub struct AuthSettings {
+    /// The accounts service.
+    pub accounts: Arc<auth::Accounts>,
+    /// Whether the refresh cookie is `Secure; SameSite=None` (the server is reached over HTTPS).
+    pub secure_cookies: bool,
+    /// The refresh cookie's `Max-Age`, in seconds (the refresh token's lifetime).
+    pub refresh_cookie_max_age: i64,
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -38,12 +49,14 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The request log (batched, off the request path).
     pub log: RequestLog,
+    /// End-user accounts.
+    pub auth: AuthSettings,
 }
 
 impl AppState {
     /// The state for a server.
-    pub fn new(data: Arc<DataPlane>, config: HttpConfig, log: RequestLog) -> AppState {
+    pub fn new(data: Arc<DataPlane>, auth: AuthSettings, config: HttpConfig, log: RequestLog) -> AppState {
         let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_per_project));
-        AppState { data, config: Arc::new(config), limiter, log }
+        AppState { data, config: Arc::new(config), limiter, log, auth }
     }
 }

@@ -1,12 +1,41 @@
-//! End-user accounts of urbackend-rs.
+//! End-user accounts of urbackend-rs (spec §8): the `/api/userAuth` use cases, tokens and the
+//! secrets behind them.
 //!
-//! Today this crate holds the access tokens ([`token`]): HS256 JWTs signed with the project's
-//! secret, with the claims of the original (`userId`, `projectId`, `iat`, `exp`), and password
-//! hashing ([`password`]): argon2id off the async workers with a bound, bcrypt hashes from
-//! urBackend accepted and upgraded. The accounts issue adds the accounts themselves, refresh
-//! sessions with atomic rotation, one-time codes with attempt limits and the OAuth providers.
+//! * [`Accounts`]: signup, login, me, public profiles, profile updates, e-mail verification,
+//!   password reset and change, refresh-token rotation and logout, over a project's `users`
+//!   collection (found through [`platform::StoreResolver`]) and the reserved collections of the
+//!   platform store (refresh sessions, one-time codes, latches).
+//! * [`token`]: access tokens, HS256 JWTs signed with the project's secret, claims `userId`,
+//!   `projectId`, `iat`, `exp`; verification refuses every other algorithm, other projects'
+//!   tokens, expired and not-yet-valid ones.
+//! * [`password`]: argon2id off the async workers behind a bound; bcrypt hashes from urBackend
+//!   accepted and upgraded on login; a dummy verification for unknown accounts.
 //!
-//! It must never know HTTP, and it never reads the wall clock itself: time is a parameter.
+//! Single use (refresh rotation, one-time codes) and attempt limits rest on one atomic
+//! primitive every store backend has: an insert of an existing `_id` fails (see `system`). So
+//! they hold across concurrent requests and across server processes sharing a store.
+//!
+//! It never knows HTTP, and it never reads the wall clock itself: time is a parameter.
 
+mod accounts;
+mod codes;
+mod config;
+mod error;
+pub mod input;
 pub mod password;
+mod random;
+mod recovery;
+mod sessions;
+mod system;
+mod throttle;
 pub mod token;
+mod users;
+
+pub use accounts::{AUTH_UNAVAILABLE, Accounts, CodeMailer, Issued, LOGIN_THROTTLED, SignupOutcome};
+pub use codes::{CodePurpose, CodeRules};
+pub use config::{AccountsConfig, TokenLifetime};
+pub use error::{AuthError, INTERNAL_ERROR, UNAVAILABLE, texts};
+pub use sessions::{ClientInfo, texts as refresh_texts};
+pub use system::{CODES_COLLECTION, LATCHES_COLLECTION, SESSIONS_COLLECTION};
+pub use throttle::Limit;
+pub use users::{PROTECTED_FIELDS, is_protected};

@@ -18,36 +18,15 @@ mod write;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use platform::{CollectionDef, Platform, Project};
 use query::Schema;
 use rls_core::{Caller, KeyRole, RlsConfig, Target};
-use store::{CollectionSpec, DocumentStore, StoreError};
+use store::{CollectionSpec, DocumentStore};
 
 pub use error::{DataError, INTERNAL_ERROR, UNAVAILABLE};
 pub use list::ListOutcome;
+pub use platform::{PlatformStoreOnly, StoreResolver};
 pub use schemas::SECRET_KEY_REQUIRED;
-
-/// Finds the store that holds a project's documents: the platform store, or the project's own
-/// MongoDB. The binary wires the real one.
-#[async_trait]
-pub trait StoreResolver: Send + Sync + 'static {
-    /// The store for this project's collections.
-    async fn store_for(&self, project: &Project) -> Result<Arc<dyn DocumentStore>, StoreError>;
-}
-
-/// A resolver for deployments where every project lives in the platform store.
-pub struct PlatformStoreOnly(pub Arc<dyn DocumentStore>);
-
-#[async_trait]
-impl StoreResolver for PlatformStoreOnly {
-    async fn store_for(&self, project: &Project) -> Result<Arc<dyn DocumentStore>, StoreError> {
-        if project.uses_own_database() {
-            return Err(StoreError::Unavailable("this server is not configured for external databases".to_owned()));
-        }
-        Ok(self.0.clone())
-    }
-}
 
 /// Who is asking: the project resolved from the API key, the key's role, and the end user of a
 /// verified access token (publishable keys only).

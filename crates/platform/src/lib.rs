@@ -42,6 +42,7 @@ mod error;
 pub mod keys;
 pub mod model;
 mod project;
+mod resolver;
 pub mod secrets;
 mod service;
 pub mod validate;
@@ -51,6 +52,7 @@ pub use error::PlatformError;
 pub use keys::{ApiKeys, hash_key, hashes_equal};
 pub use model::{CollectionDef, Field, FieldKind, Items, RlsSettings};
 pub use project::{Project, platform_physical_name};
+pub use resolver::{PlatformStoreOnly, StoreResolver};
 pub use rls_core::KeyRole;
 pub use secrets::{EncryptedSecret, MasterKey, SecretError, SecretString};
 pub use service::{

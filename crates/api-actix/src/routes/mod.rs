@@ -3,6 +3,7 @@
 mod data;
 mod schemas;
 mod system;
+mod user_auth;
 
 use actix_web::{HttpMessage, HttpRequest, web};
 
@@ -23,6 +24,21 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{collection}/{id}", web::put().to(data::update))
             .route("/{collection}/{id}", web::patch().to(data::update))
             .route("/{collection}/{id}", web::delete().to(data::delete)),
+    )
+    .service(
+        web::scope("/api/userAuth")
+            .route("/signup", web::post().to(user_auth::signup))
+            .route("/login", web::post().to(user_auth::login))
+            .route("/me", web::get().to(user_auth::me))
+            .route("/public/{username}", web::get().to(user_auth::public_profile))
+            .route("/verify-email", web::post().to(user_auth::verify_email))
+            .route("/resend-verification-otp", web::post().to(user_auth::resend_verification))
+            .route("/request-password-reset", web::post().to(user_auth::request_password_reset))
+            .route("/reset-password", web::post().to(user_auth::reset_password))
+            .route("/update-profile", web::put().to(user_auth::update_profile))
+            .route("/change-password", web::put().to(user_auth::change_password))
+            .route("/refresh-token", web::post().to(user_auth::refresh))
+            .route("/logout", web::post().to(user_auth::logout)),
     )
     .route("/api/schemas/{collection}", web::get().to(schemas::get))
     .route("/api/schemas", web::post().to(schemas::create))
