@@ -30,6 +30,7 @@ pub(crate) fn users_definition() -> Value {
 pub(crate) struct Accounts {
     pub(crate) server: Server,
     pub(crate) project: Project,
+    pub(crate) backend: urbackend_tests::Backend,
     _mongo: Option<urbackend_tests::MongoServer>,
     _dir: TempDir,
 }
@@ -43,7 +44,7 @@ impl Accounts {
         let mut all_flags = vec!["--rate-limit-per-ip", "0"];
         all_flags.extend_from_slice(flags);
         let server = Server::start_with(&backend, &all_flags);
-        Accounts { server, project, _mongo: mongo, _dir: dir }
+        Accounts { server, project, backend, _mongo: mongo, _dir: dir }
     }
 
     pub(crate) fn post(&self, path: &str, body: &Value) -> (u16, Value) {

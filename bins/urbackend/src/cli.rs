@@ -98,6 +98,12 @@ pub(crate) struct AccountArgs {
     /// Failed logins from one client IP per 15 minutes before its logins are refused (0: unlimited).
     #[arg(long, env = "URBACKEND_LOGIN_FAILURES_PER_IP", default_value_t = 100)]
     pub(crate) login_failures_per_ip: u32,
+    /// Refreshes per minute from one client IP (0: unlimited).
+    #[arg(long, env = "URBACKEND_REFRESH_LIMIT_PER_IP", default_value_t = 30)]
+    pub(crate) refresh_limit_per_ip: u32,
+    /// Refreshes per minute of one user (0: unlimited).
+    #[arg(long, env = "URBACKEND_REFRESH_LIMIT_PER_USER", default_value_t = 20)]
+    pub(crate) refresh_limit_per_user: u32,
     /// Password hashes computed at once (each takes one core and 19 MiB); further logins wait.
     #[arg(long, env = "URBACKEND_PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
     pub(crate) password_hash_concurrency: usize,

@@ -63,6 +63,8 @@ fn accounts(
             ..defaults.login_failures_per_account
         },
         login_failures_per_ip: Limit { max: args.accounts.login_failures_per_ip, ..defaults.login_failures_per_ip },
+        refresh_per_ip: Limit { max: args.accounts.refresh_limit_per_ip, ..defaults.refresh_per_ip },
+        refresh_per_user: Limit { max: args.accounts.refresh_limit_per_user, ..defaults.refresh_per_user },
         ..defaults
     };
     let refresh_cookie_max_age = config.refresh_lifetime_ms / 1000;
