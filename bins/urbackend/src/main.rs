@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod mail_commands;
 mod serve;
 mod stores;
 

@@ -1,5 +1,5 @@
-//! `urbackend serve`: wires the stores, the platform, the data plane and the HTTP API, and
-//! prints where it listens.
+//! `urbackend serve`: wires the stores, the platform, the data plane, the mail service and the
+//! HTTP API, and prints where it listens.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use dataplane::DataPlane;
 use platform::Platform;
 
 use crate::cli::ServeArgs;
-use crate::stores;
+use crate::{mail_commands, stores};
 
 /// Blocking threads per HTTP worker.
 const BLOCKING_THREADS: usize = 8;
@@ -22,12 +22,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _refresh = platform.spawn_refresh();
     let resolver = Arc::new(stores::Resolver::new(store.clone(), master_key));
     let data = Arc::new(DataPlane::new(platform, resolver));
+    let mail = Arc::new(mail_commands::service(&args.mail, &args.store, store.clone()).await?);
     let config = HttpConfig {
         max_body_bytes: args.max_body_bytes,
         rate_limit_per_ip: args.rate_limit_per_ip,
         rate_limit_per_project: args.rate_limit_per_project,
     };
-    let state = AppState::new(data, config, RequestLog::spawn(store));
+    let state = AppState::new(data, mail, config, RequestLog::spawn(store));
     // Blocking work (the embedded store's reads) is bounded by the store itself (a few reader
     // connections), so a small blocking pool per worker suffices; the default of hundreds of
     // threads only grows memory (each thread gets its own allocator arena) under slow queries.

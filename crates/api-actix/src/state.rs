@@ -1,9 +1,10 @@
-//! The shared state of every worker: the data plane, the HTTP settings, the rate limiter and
-//! the request log. Cheap to clone (all `Arc`s).
+//! The shared state of every worker: the data plane, the mail service, the HTTP settings, the
+//! rate limiter and the request log. Cheap to clone (all `Arc`s).
 
 use std::sync::Arc;
 
 use dataplane::DataPlane;
+use mail::MailService;
 
 use crate::limits::RateLimiter;
 use crate::request_log::RequestLog;
@@ -32,6 +33,8 @@ impl HttpConfig {
 pub struct AppState {
     /// The data API.
     pub data: Arc<DataPlane>,
+    /// Mail.
+    pub mail: Arc<MailService>,
     /// HTTP settings.
     pub config: Arc<HttpConfig>,
     /// Rate limits.
@@ -42,8 +45,8 @@ pub struct AppState {
 
 impl AppState {
     /// The state for a server.
-    pub fn new(data: Arc<DataPlane>, config: HttpConfig, log: RequestLog) -> AppState {
+    pub fn new(data: Arc<DataPlane>, mail: Arc<MailService>, config: HttpConfig, log: RequestLog) -> AppState {
         let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_per_project));
-        AppState { data, config: Arc::new(config), limiter, log }
+        AppState { data, mail, config: Arc::new(config), limiter, log }
     }
 }

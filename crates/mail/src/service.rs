@@ -137,7 +137,7 @@ impl MailService {
         let reservation = self.quota.reserve(&project.id, &period_of(chrono::Utc::now())).await?;
         let id = store::new_object_id();
         let delivered = match compose(self.from.clone(), to, &subject, html, text, &id) {
-            Ok(message) => self.transport.deliver(&message, &id).await,
+            Ok(message) => self.transport.deliver(&message, &id, &request.to, &subject).await,
             Err(e) => Err(e),
         };
         if let Err(e) = delivered {
@@ -187,6 +187,7 @@ impl MailService {
         kind: AuthCodeKind,
         code: &str,
     ) -> Result<(), MailError> {
+        let recipient = to;
         let to: Mailbox = to.parse().map_err(|_| MailError::Invalid(INVALID_RECIPIENT.to_owned()))?;
         let (key, subject) = match kind {
             AuthCodeKind::Verification => ("otp", "Verify your account"),
@@ -202,7 +203,7 @@ impl MailService {
         let from = Mailbox::new(Some(project.name.clone()), self.from.email.clone());
         let id = store::new_object_id();
         let message = compose(from, to, &subject, html, text, &id)?;
-        self.transport.deliver(&message, &id).await
+        self.transport.deliver(&message, &id, recipient, &subject).await
     }
 }
 

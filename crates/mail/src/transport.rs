@@ -72,7 +72,7 @@ impl SmtpConfig {
 pub enum Delivery {
     /// To an SMTP server.
     Smtp(SmtpConfig),
-    /// Into `.eml` files in this folder (created when missing).
+    /// Into `.eml` files in this folder (created with the first mail).
     Folder(PathBuf),
 }
 
@@ -85,11 +85,7 @@ pub(crate) enum Transport {
 impl Transport {
     pub(crate) fn build(delivery: &Delivery) -> Result<Transport, MailError> {
         match delivery {
-            Delivery::Folder(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| MailError::Config(format!("cannot create the mail folder {}: {e}", dir.display())))?;
-                Ok(Transport::Folder(dir.clone()))
-            }
+            Delivery::Folder(dir) => Ok(Transport::Folder(dir.clone())),
             Delivery::Smtp(config) => {
                 let tls =
                     || TlsParameters::new(config.host.clone()).map_err(|e| MailError::Config(format!("SMTP TLS: {e}")));
@@ -119,18 +115,21 @@ impl Transport {
         }
     }
 
-    /// Delivers one message; `id` names its file in the folder.
-    pub(crate) async fn deliver(&self, message: &Message, id: &str) -> Result<(), MailError> {
+    /// Delivers one message; `id` names its file in the folder. The log line names the
+    /// recipient and the subject, never the body.
+    pub(crate) async fn deliver(&self, message: &Message, id: &str, to: &str, subject: &str) -> Result<(), MailError> {
         match self {
-            Transport::Smtp(smtp) => smtp.send(message.clone()).await.map(|_| ()).map_err(|e| {
-                tracing::warn!(error = %e, "SMTP delivery failed");
-                let reason = if e.status().is_some() {
-                    format!("the mail server refused the message: {e}")
-                } else {
-                    "the mail server could not be reached".to_owned()
-                };
-                MailError::Delivery(format!("Mail delivery failed: {reason}."))
-            }),
+            Transport::Smtp(smtp) => {
+                smtp.send(message.clone()).await.map(|_| tracing::debug!(%to, %subject, "mail sent")).map_err(|e| {
+                    tracing::warn!(error = %e, "SMTP delivery failed");
+                    let reason = if e.status().is_some() {
+                        format!("the mail server refused the message: {e}")
+                    } else {
+                        "the mail server could not be reached".to_owned()
+                    };
+                    MailError::Delivery(format!("Mail delivery failed: {reason}."))
+                })
+            }
             Transport::Folder(dir) => {
                 let name = format!("{}-{id}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
                 let (dir, bytes) = (dir.clone(), message.formatted());
@@ -138,15 +137,17 @@ impl Transport {
                     .await
                     .map_err(|e| MailError::Internal(format!("mail folder writer: {e}")))?;
                 let name = written.map_err(|e| MailError::Internal(format!("writing the mail file: {e}")))?;
-                tracing::info!(file = %name, "mail written to the mail folder");
+                tracing::info!(%to, %subject, file = %name, "mail written to the mail folder");
                 Ok(())
             }
         }
     }
 }
 
-/// Writes `name` in `dir` through a temporary file, so readers never see half a mail.
+/// Writes `name` in `dir` (created when missing) through a temporary file, so readers never see
+/// half a mail.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
     let temporary = dir.join(format!(".{name}.tmp"));
     std::fs::write(&temporary, bytes)?;
     std::fs::rename(&temporary, dir.join(name))
