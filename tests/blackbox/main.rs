@@ -10,6 +10,7 @@
 mod fixture;
 mod http_edges;
 mod lifecycle;
+mod mail;
 mod matrix;
 mod queries;
 mod schemas;
