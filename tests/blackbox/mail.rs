@@ -58,6 +58,14 @@ fn mail_goes_out_over_smtp(lane: Lane) {
     refusals(&server, sk);
     assert!(sink.messages().is_empty(), "nothing was sent by refused requests");
 
+    // STARTTLS is required by default, and this server does not offer it: no plain-text
+    // fallback, and the quota slot is given back.
+    let strict_env = [env[0], env[1], env[3], env[4]];
+    let strict = Server::start_with_env(&backend, &["--rate-limit-per-ip", "0"], &strict_env);
+    let failed = "Mail delivery failed: no secure connection to the mail server could be made.";
+    assert_refused(send(&strict, sk, &welcome), 500, failed);
+    drop(strict);
+
     // A built-in template; the SDK's from/cc/bcc are ignored.
     let (status, body) = send(&server, sk, &welcome);
     assert_eq!(status, 200, "{body}");

@@ -80,7 +80,8 @@ impl From<MailError> for ApiError {
         if let MailError::Store(e) = error {
             return DataError::from(e).into();
         }
-        if error.is_internal() {
+        // A delivery failure is the mail server's, and the transport has logged it.
+        if error.is_internal() && !matches!(error, MailError::Delivery(_)) {
             tracing::error!(error = %error, "mail request failed");
         }
         ApiError::new(error.status(), error.client_message())

@@ -124,6 +124,9 @@ impl Transport {
                     tracing::warn!(error = %e, "SMTP delivery failed");
                     let reason = if e.status().is_some() {
                         format!("the mail server refused the message: {e}")
+                    } else if e.is_tls() || e.is_client() {
+                        // Also a server that does not offer the required STARTTLS: never plain text.
+                        "no secure connection to the mail server could be made".to_owned()
                     } else {
                         "the mail server could not be reached".to_owned()
                     };

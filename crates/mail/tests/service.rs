@@ -265,6 +265,13 @@ async fn auth_code_mails_use_the_builtin_templates_outside_the_quota() {
     assert_eq!(service.send(&world.project, &body).await.unwrap().monthly_usage, 1, "auth mails are not counted");
 }
 
+#[test]
+fn the_service_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<MailService>();
+    shareable::<Arc<MailService>>();
+}
+
 #[tokio::test]
 async fn a_bad_sender_is_a_configuration_error() {
     let world = World::new("config").await;
