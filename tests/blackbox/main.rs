@@ -8,9 +8,11 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 mod accounts;
+mod codes;
 mod fixture;
 mod http_edges;
 mod lifecycle;
+mod mail;
 mod matrix;
 mod queries;
 mod schemas;

@@ -19,6 +19,21 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod smtp;
+
+pub use smtp::SmtpSink;
+
+/// Environment variables of the server that a test sets explicitly (never inherited).
+const SERVER_ENV: &[&str] = &[
+    "URBACKEND_SMTP_HOST",
+    "URBACKEND_SMTP_PORT",
+    "URBACKEND_SMTP_TLS",
+    "URBACKEND_SMTP_USERNAME",
+    "URBACKEND_SMTP_PASSWORD",
+    "URBACKEND_MAIL_FROM",
+    "URBACKEND_MAIL_PER_MONTH",
+];
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
@@ -129,10 +144,21 @@ impl Server {
 
     /// Starts a server with extra flags.
     pub fn start_with(backend: &Backend, extra: &[&str]) -> Server {
-        let mut child = Command::new(binary())
+        Server::start_with_env(backend, extra, &[])
+    }
+
+    /// Starts a server with extra flags and environment variables (the mail settings are never
+    /// inherited from the test's own environment).
+    pub fn start_with_env(backend: &Backend, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(binary());
+        for name in SERVER_ENV {
+            command.env_remove(name);
+        }
+        let mut child = command
             .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
             .args(backend.args())
             .args(extra)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -41,6 +41,9 @@ pub(crate) enum Command {
     /// Manage collections.
     #[command(subcommand)]
     Collection(CollectionCommand),
+    /// Manage mail templates.
+    #[command(subcommand)]
+    Mail(MailCommand),
 }
 
 /// Where the configuration and data live.
@@ -79,6 +82,8 @@ pub(crate) struct ServeArgs {
     pub(crate) workers: Option<usize>,
     #[command(flatten)]
     pub(crate) accounts: AccountArgs,
+    #[command(flatten)]
+    pub(crate) mail: MailArgs,
 }
 
 /// Settings of end-user accounts.
@@ -111,6 +116,43 @@ pub(crate) struct AccountArgs {
 
 fn parse_lifetime(text: &str) -> Result<auth::TokenLifetime, String> {
     auth::TokenLifetime::parse(text).ok_or_else(|| format!("not a lifetime: {text:?} (use e.g. 900s, 15m, 1h)"))
+}
+
+/// How mail is sent.
+#[derive(Debug, Args)]
+pub(crate) struct MailArgs {
+    /// SMTP server; without one, each mail is written as an .eml file into <data-dir>/mail.
+    #[arg(long, env = "URBACKEND_SMTP_HOST")]
+    pub(crate) smtp_host: Option<String>,
+    /// SMTP port (default: 25, 587 or 465 after --smtp-tls).
+    #[arg(long, env = "URBACKEND_SMTP_PORT")]
+    pub(crate) smtp_port: Option<u16>,
+    /// How the SMTP connection is secured.
+    #[arg(long, env = "URBACKEND_SMTP_TLS", value_enum, default_value = "starttls")]
+    pub(crate) smtp_tls: SmtpTls,
+    /// SMTP user name (for AUTH).
+    #[arg(long, env = "URBACKEND_SMTP_USERNAME")]
+    pub(crate) smtp_username: Option<String>,
+    /// SMTP password (for AUTH).
+    #[arg(long, env = "URBACKEND_SMTP_PASSWORD", hide_env_values = true)]
+    pub(crate) smtp_password: Option<String>,
+    /// The sender of every mail, `Name <address>` or `address`.
+    #[arg(long, env = "URBACKEND_MAIL_FROM", default_value = mail::DEFAULT_FROM)]
+    pub(crate) mail_from: String,
+    /// Mails per project and calendar month through POST /api/mail/send (0: unlimited).
+    #[arg(long, env = "URBACKEND_MAIL_PER_MONTH", default_value_t = 1000)]
+    pub(crate) mail_per_month: u32,
+}
+
+/// SMTP connection security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SmtpTls {
+    /// Plain text (a relay on this machine or network).
+    None,
+    /// STARTTLS, required.
+    Starttls,
+    /// TLS from the first byte.
+    Tls,
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,13 +215,39 @@ pub(crate) enum ProjectCommand {
 pub(crate) enum CollectionCommand {
     /// Create or replace a collection from a JSON file
     /// (`{"name", "model": [{"key","type",…}], "rls": {"enabled","mode","ownerField"}}`).
-    Put {
+    Put(PutArgs),
+}
+
+/// A project and the JSON file to put into it.
+#[derive(Debug, Args)]
+pub(crate) struct PutArgs {
+    /// The project id.
+    #[arg(long, env = "URBACKEND_PROJECT")]
+    pub(crate) project: String,
+    /// The JSON file.
+    #[arg(long)]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum MailCommand {
+    /// Manage a project's mail templates.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TemplateCommand {
+    /// Create or replace (by key) a project's template from a JSON file
+    /// (`{"name", "key"?, "subject", "html"?, "text"?}`); prints it with its id.
+    Put(PutArgs),
+    /// List a project's templates and the built-in ones.
+    List {
         /// The project id.
         #[arg(long, env = "URBACKEND_PROJECT")]
         project: String,
-        /// The collection definition file.
-        #[arg(long)]
-        file: PathBuf,
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -1,5 +1,5 @@
 //! The subcommands: `project create` and `collection put` change the configuration in the store
-//! and print JSON; `serve` runs the server.
+//! and print JSON; `serve` runs the server; `mail …` is in `mail_commands`.
 
 use std::sync::Arc;
 
@@ -7,12 +7,13 @@ use anyhow::Context;
 use platform::{CollectionDef, CreateOptions, Platform};
 use serde_json::json;
 
-use crate::cli::{Cli, CollectionCommand, Command, ProjectCommand};
-use crate::{serve, stores};
+use crate::cli::{Cli, CollectionCommand, Command, ProjectCommand, PutArgs};
+use crate::{mail_commands, serve, stores};
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
+        Command::Mail(command) => mail_commands::run(command).await,
         Command::Project(ProjectCommand::Create { name, no_users, store }) => {
             let (store, _) = stores::open(&store).await?;
             let platform = Platform::open(store).await.context("opening the platform")?;
@@ -71,7 +72,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", json!({"projectId": updated.id, "ownDatabase": updated.uses_own_database()}));
             Ok(())
         }
-        Command::Collection(CollectionCommand::Put { project, file, store: store_args }) => {
+        Command::Collection(CollectionCommand::Put(PutArgs { project, file, store: store_args })) => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let value: serde_json::Value =
                 serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;

@@ -1,5 +1,5 @@
-//! `urbackend serve`: wires the stores, the platform, the data plane and the HTTP API, and
-//! prints where it listens.
+//! `urbackend serve`: wires the stores, the platform, the data plane, the mail service and the
+//! HTTP API, and prints where it listens.
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use dataplane::DataPlane;
 use platform::Platform;
 
 use crate::cli::ServeArgs;
-use crate::{mailer, stores};
+use crate::{mail_commands, mailer, stores};
 
 /// Blocking threads per HTTP worker.
 const BLOCKING_THREADS: usize = 8;
@@ -24,13 +24,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _refresh = platform.spawn_refresh();
     let resolver = Arc::new(stores::Resolver::new(store.clone(), master_key));
     let data = Arc::new(DataPlane::new(platform, resolver.clone()));
-    let auth = accounts(&args, store.clone(), resolver)?;
+    let mail = Arc::new(mail_commands::service(&args.mail, &args.store, store.clone()).await?);
+    let auth = accounts(&args, store.clone(), resolver, mail.clone())?;
     let config = HttpConfig {
         max_body_bytes: args.max_body_bytes,
         rate_limit_per_ip: args.rate_limit_per_ip,
         rate_limit_per_project: args.rate_limit_per_project,
     };
-    let state = AppState::new(data, auth, config, RequestLog::spawn(store));
+    let state = AppState::new(data, auth, mail, config, RequestLog::spawn(store));
     // Blocking work (the embedded store's reads) is bounded by the store itself (a few reader
     // connections), so a small blocking pool per worker suffices; the default of hundreds of
     // threads only grows memory (each thread gets its own allocator arena) under slow queries.
@@ -52,6 +53,7 @@ fn accounts(
     args: &ServeArgs,
     store: Arc<dyn store::DocumentStore>,
     resolver: Arc<stores::Resolver>,
+    mail: Arc<mail::MailService>,
 ) -> anyhow::Result<AuthSettings> {
     let hasher = PasswordHasher::new(HashCost::RECOMMENDED, args.accounts.password_hash_concurrency)
         .context("setting up password hashing")?;
@@ -68,7 +70,7 @@ fn accounts(
         ..defaults
     };
     let refresh_cookie_max_age = config.refresh_lifetime_ms / 1000;
-    let accounts = Accounts::new(store, resolver, hasher, Arc::new(mailer::LogOnly), config);
+    let accounts = Accounts::new(store, resolver, hasher, Arc::new(mailer::CodeMail(mail)), config);
     Ok(AuthSettings {
         accounts: Arc::new(accounts),
         secure_cookies: args.accounts.secure_cookies,

@@ -6,6 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use dataplane::DataError;
+use mail::MailError;
 use platform::PlatformError;
 use serde_json::json;
 
@@ -91,5 +92,18 @@ impl From<auth::AuthError> for ApiError {
 impl From<PlatformError> for ApiError {
     fn from(error: PlatformError) -> Self {
         DataError::from(error).into()
+    }
+}
+
+impl From<MailError> for ApiError {
+    fn from(error: MailError) -> Self {
+        if let MailError::Store(e) = error {
+            return DataError::from(e).into();
+        }
+        // A delivery failure is the mail server's, and the transport has logged it.
+        if error.is_internal() && !matches!(error, MailError::Delivery(_)) {
+            tracing::error!(error = %error, "mail request failed");
+        }
+        ApiError::new(error.status(), error.client_message())
     }
 }

@@ -1,9 +1,10 @@
-//! The shared state of every worker: the data plane, the accounts, the HTTP settings, the rate
-//! limiter and the request log. Cheap to clone (all `Arc`s).
+//! The shared state of every worker: the data plane, the accounts, the mail service, the HTTP
+//! settings, the rate limiter and the request log. Cheap to clone (all `Arc`s).
 
 use std::sync::Arc;
 
 use dataplane::DataPlane;
+use mail::MailService;
 
 use crate::limits::RateLimiter;
 use crate::request_log::RequestLog;
@@ -43,6 +44,8 @@ pub struct AuthSettings {
 pub struct AppState {
     /// The data API.
     pub data: Arc<DataPlane>,
+    /// Mail.
+    pub mail: Arc<MailService>,
     /// HTTP settings.
     pub config: Arc<HttpConfig>,
     /// Rate limits.
@@ -55,8 +58,14 @@ pub struct AppState {
 
 impl AppState {
     /// The state for a server.
-    pub fn new(data: Arc<DataPlane>, auth: AuthSettings, config: HttpConfig, log: RequestLog) -> AppState {
+    pub fn new(
+        data: Arc<DataPlane>,
+        auth: AuthSettings,
+        mail: Arc<MailService>,
+        config: HttpConfig,
+        log: RequestLog,
+    ) -> AppState {
         let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_per_project));
-        AppState { data, config: Arc::new(config), limiter, log, auth }
+        AppState { data, mail, config: Arc::new(config), limiter, log, auth }
     }
 }

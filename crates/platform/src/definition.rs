@@ -285,7 +285,8 @@ pub(crate) fn is_js_whitespace(c: char) -> bool {
 
 // ---- JSON parsing, in zod's order ----------------------------------------------------------
 
-fn js_type(value: Option<&Value>) -> &'static str {
+/// The JavaScript type name zod reports for a JSON value (`received …`); `undefined` when absent.
+pub fn js_type(value: Option<&Value>) -> &'static str {
     match value {
         None => "undefined",
         Some(Value::Null) => "null",

@@ -1,6 +1,7 @@
 //! The route table: every path of the public API in one place.
 
 mod data;
+mod mail;
 mod schemas;
 mod system;
 mod user_auth;
@@ -42,6 +43,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/api/schemas/{collection}", web::get().to(schemas::get))
     .route("/api/schemas", web::post().to(schemas::create))
+    .route("/api/mail/send", web::post().to(mail::send))
     .route("/api/health", web::get().to(system::health))
     .route("/api/health/live", web::get().to(system::live))
     .route("/", web::get().to(system::root))
@@ -60,5 +62,14 @@ async fn requester(state: &AppState, request: &HttpRequest) -> Result<Requester,
         },
     });
     state.limiter.check_project(&requester.project.id)?;
+    Ok(requester)
+}
+
+/// [`requester`], refusing every key but the secret key (`403`, spec §3.3).
+async fn secret_requester(state: &AppState, request: &HttpRequest) -> Result<Requester, ApiError> {
+    let requester = requester(state, request).await?;
+    if requester.role != rls_core::KeyRole::Secret {
+        return Err(ApiError::new(403, dataplane::SECRET_KEY_REQUIRED));
+    }
     Ok(requester)
 }

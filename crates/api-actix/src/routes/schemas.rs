@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use platform::Project;
 use serde_json::{Value, json};
 
-use super::requester;
+use super::{requester, secret_requester};
 use crate::body::read_json;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -25,10 +25,7 @@ pub(super) async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = requester(&state, &request).await?;
-    if who.role != rls_core::KeyRole::Secret {
-        return Err(ApiError::new(403, dataplane::SECRET_KEY_REQUIRED));
-    }
+    let who = secret_requester(&state, &request).await?;
     let body = read_json(payload, state.config.max_body_bytes).await?;
     let project = state.data.create_schema(&who.access(), &body).await?;
     Ok(HttpResponse::Created()
