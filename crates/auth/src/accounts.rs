@@ -157,6 +157,19 @@ impl Accounts {
         });
     }
 
+    /// Issues a new code for the address and mails it.
+    pub(crate) async fn mail_new_code(
+        &self,
+        project: &Project,
+        purpose: CodePurpose,
+        email: &str,
+        now_ms: i64,
+    ) -> Result<(), AuthError> {
+        let code = self.codes.issue(&project.id, &project.jwt_secret, purpose, email, now_ms).await?;
+        self.send_code(project, email, purpose, code);
+        Ok(())
+    }
+
     /// The user behind an `Authorization` header value (`Bearer <token>`), or the 401 with
     /// `invalid_text`.
     pub fn bearer_user(
@@ -197,9 +210,7 @@ impl Accounts {
                 return Err(AuthError::bad_request(texts::USER_EXISTS));
             }
             self.codes.check_cooldown(&project.id, &email, now_ms).await?;
-            let code =
-                self.codes.issue(&project.id, &project.jwt_secret, CodePurpose::Verification, &email, now_ms).await?;
-            self.send_code(project, &email, CodePurpose::Verification, code);
+            self.mail_new_code(project, CodePurpose::Verification, &email, now_ms).await?;
             return Ok(SignupOutcome::CodeResent { user_id: id_of(&existing) });
         }
         let mut doc = Document::new();
@@ -222,9 +233,7 @@ impl Accounts {
         let stored = users.insert(doc).await?;
         let user_id = id_of(&stored);
         if users.verification_field().is_some() {
-            let code =
-                self.codes.issue(&project.id, &project.jwt_secret, CodePurpose::Verification, &email, now_ms).await?;
-            self.send_code(project, &email, CodePurpose::Verification, code);
+            self.mail_new_code(project, CodePurpose::Verification, &email, now_ms).await?;
         }
         Ok(SignupOutcome::Created(self.issue(project, &user_id, client, now_ms).await?))
     }

@@ -3,17 +3,20 @@
 //!
 //! Parameters (OWASP's argon2id recommendation): 19 MiB of memory, 2 passes, 1 lane, stored in
 //! the PHC string so that they can be raised later without invalidating old hashes. Each hash
-//! takes tens of milliseconds of one core and 19 MiB, so [`PasswordHasher`] runs them with
-//! `spawn_blocking` behind a semaphore: a login storm queues instead of starving data requests or
-//! exhausting memory. [`PasswordHasher::verify_dummy`] spends the same time for an unknown
+//! takes tens of milliseconds of one core and 19 MiB, so [`PasswordHasher`] runs them on a small
+//! fixed pool of low-priority threads (`pool`): a login storm queues instead of starving data
+//! requests or exhausting memory. [`PasswordHasher::verify_dummy`] spends the same time for an unknown
 //! account as for a wrong password, so that timing does not tell which e-mails exist.
+
+mod pool;
 
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+
+use self::pool::HashPool;
 
 /// The argon2id parameters: memory in KiB, passes, lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,15 +66,17 @@ pub struct Verified {
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     cost: HashCost,
-    permits: Arc<Semaphore>,
+    pool: HashPool,
     dummy: Arc<String>,
 }
 
 impl PasswordHasher {
-    /// A hasher with this cost, running at most `concurrency` hashes at once.
+    /// A hasher with this cost, running at most `concurrency` hashes at once (on as many
+    /// threads of its own).
     pub fn new(cost: HashCost, concurrency: usize) -> Result<PasswordHasher, PasswordError> {
         let dummy = hash_blocking(cost, "urbackend dummy password for unknown accounts")?;
-        Ok(PasswordHasher { cost, permits: Arc::new(Semaphore::new(concurrency.max(1))), dummy: Arc::new(dummy) })
+        let pool = HashPool::start(concurrency).map_err(|e| PasswordError::Hashing(format!("hashing threads: {e}")))?;
+        Ok(PasswordHasher { cost, pool, dummy: Arc::new(dummy) })
     }
 
     /// A new argon2id hash (PHC string) of `password`.
@@ -97,8 +102,7 @@ impl PasswordHasher {
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, PasswordError> {
-        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Task)?;
-        tokio::task::spawn_blocking(work).await.map_err(|_| PasswordError::Task)
+        self.pool.run(work).await.ok_or(PasswordError::Task)
     }
 }
 

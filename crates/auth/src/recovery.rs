@@ -55,9 +55,7 @@ impl Accounts {
         let users = self.users(project).await?;
         let email = input::code_email(body)?;
         if users.by_email(&email).await?.is_some() {
-            let code =
-                self.codes.issue(&project.id, &project.jwt_secret, CodePurpose::PasswordReset, &email, now_ms).await?;
-            self.send_code(project, &email, CodePurpose::PasswordReset, code);
+            self.mail_new_code(project, CodePurpose::PasswordReset, &email, now_ms).await?;
         }
         Ok(())
     }

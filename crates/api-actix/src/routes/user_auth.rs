@@ -3,8 +3,11 @@
 //! result: the original's bodies, the refresh cookie on every token issuance, and the refresh
 //! token in the body only in header mode.
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth::{ClientInfo, Issued, SignupOutcome};
+use platform::Project;
 use serde_json::{Value, json};
 
 use super::requester;
@@ -66,6 +69,17 @@ fn with_refresh_cookie(
     response
 }
 
+/// The project of the API key and the JSON body.
+async fn project_and_body(
+    state: &AppState,
+    request: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(Arc<Project>, Value), ApiError> {
+    let who = requester(state, request).await?;
+    let body = read_json(payload, state.config.max_body_bytes).await?;
+    Ok((who.project, body))
+}
+
 fn message(text: &str) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "message": text }))
 }
@@ -75,10 +89,9 @@ pub(super) async fn signup(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = requester(&state, &request).await?;
-    let body = read_json(payload, state.config.max_body_bytes).await?;
+    let (project, body) = project_and_body(&state, &request, payload).await?;
     let client = Client::of(&request);
-    match state.auth.accounts.signup(&who.project, &body, client.info(), now_ms()).await? {
+    match state.auth.accounts.signup(&project, &body, client.info(), now_ms()).await? {
         SignupOutcome::Created(issued) => {
             let mut out = serde_json::Map::new();
             out.insert("message".to_owned(), json!("User registered successfully. Please verify your email."));
@@ -99,10 +112,9 @@ pub(super) async fn login(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = requester(&state, &request).await?;
-    let body = read_json(payload, state.config.max_body_bytes).await?;
+    let (project, body) = project_and_body(&state, &request, payload).await?;
     let client = Client::of(&request);
-    let issued = state.auth.accounts.login(&who.project, &body, client.info(), now_ms()).await?;
+    let issued = state.auth.accounts.login(&project, &body, client.info(), now_ms()).await?;
     Ok(with_refresh_cookie(&state, HttpResponse::Ok(), &issued.refresh_token)
         .json(token_body(&issued, header_mode(&request))))
 }
@@ -128,9 +140,8 @@ pub(super) async fn verify_email(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = requester(&state, &request).await?;
-    let body = read_json(payload, state.config.max_body_bytes).await?;
-    state.auth.accounts.verify_email(&who.project, &body, now_ms()).await?;
+    let (project, body) = project_and_body(&state, &request, payload).await?;
+    state.auth.accounts.verify_email(&project, &body, now_ms()).await?;
     Ok(message("Email verified successfully"))
 }
 
@@ -139,9 +150,8 @@ pub(super) async fn resend_verification(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = requester(&state, &request).await?;
-    let body = read_json(payload, state.config.max_body_bytes).await?;
-    state.auth.accounts.resend_verification(&who.project, &body, now_ms()).await?;
+    let (project, body) = project_and_body(&state, &request, payload).await?;
+    state.auth.accounts.resend_verification(&project, &body, now_ms()).await?;
     Ok(message("Verification code sent successfully."))
 }
 
@@ -150,9 +160,8 @@ pub(super) async fn request_password_reset(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = requester(&state, &request).await?;
-    let body = read_json(payload, state.config.max_body_bytes).await?;
-    state.auth.accounts.request_password_reset(&who.project, &body, now_ms()).await?;
+    let (project, body) = project_and_body(&state, &request, payload).await?;
+    state.auth.accounts.request_password_reset(&project, &body, now_ms()).await?;
     Ok(message("If that email exists, a reset code has been sent."))
 }
 
@@ -161,9 +170,8 @@ pub(super) async fn reset_password(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = requester(&state, &request).await?;
-    let body = read_json(payload, state.config.max_body_bytes).await?;
-    state.auth.accounts.reset_password(&who.project, &body, now_ms()).await?;
+    let (project, body) = project_and_body(&state, &request, payload).await?;
+    state.auth.accounts.reset_password(&project, &body, now_ms()).await?;
     Ok(message("Password updated successfully"))
 }
 
@@ -172,9 +180,8 @@ pub(super) async fn update_profile(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = requester(&state, &request).await?;
-    let body = read_json(payload, state.config.max_body_bytes).await?;
-    state.auth.accounts.update_profile(&who.project, authorization(&request).as_deref(), &body, now_ms()).await?;
+    let (project, body) = project_and_body(&state, &request, payload).await?;
+    state.auth.accounts.update_profile(&project, authorization(&request).as_deref(), &body, now_ms()).await?;
     Ok(message("Profile updated successfully"))
 }
 
@@ -183,14 +190,13 @@ pub(super) async fn change_password(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let who = requester(&state, &request).await?;
-    let body = read_json(payload, state.config.max_body_bytes).await?;
+    let (project, body) = project_and_body(&state, &request, payload).await?;
     let refresh = cookies::refresh_token(&request);
     let auth_header = authorization(&request);
     state
         .auth
         .accounts
-        .change_password(&who.project, auth_header.as_deref(), &body, refresh.as_deref(), now_ms())
+        .change_password(&project, auth_header.as_deref(), &body, refresh.as_deref(), now_ms())
         .await?;
     Ok(message("Password changed successfully"))
 }
