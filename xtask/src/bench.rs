@@ -18,14 +18,21 @@
 //! 5. inserts grow the collections, so they come last: with the server stopped the example
 //!    measures the raw insert, then the server restarts for the HTTP inserts (owner injection
 //!    with RLS on, the secret key with RLS off);
-//! 6. kills the server (also on error: [`process::Server`] is a guard), removes the data
+//! 6. on a second project, created with its users collection, the account figures
+//!    ([`accounts`]): logins per second, refreshes per second (a driver of its own,
+//!    [`refresh`], since each refresh must send the token the previous one returned), and the
+//!    private list's p99 alone and during a login storm;
+//! 7. kills the server (also on error: [`process::Server`] is a guard), removes the data
 //!    directory and writes the report ([`report`]).
 //!
-//! `--quick` seeds 10,000 documents and runs 3 s per measurement, and writes
-//! `target/bench/BENCHMARKS.quick.md` instead, so that trying the command out never replaces the
-//! reference figures.
+//! `--quick` seeds 10,000 documents, signs up 50 users, drives 20 refresh clients and runs 3 s
+//! per measurement, and writes `target/bench/BENCHMARKS.quick.md` instead, so that trying the
+//! command out never replaces the reference figures.
 
+mod accounts;
+mod http;
 mod process;
+mod refresh;
 mod report;
 mod wrk;
 
@@ -57,16 +64,23 @@ const INSERT: &str = "insert with owner injection";
 #[derive(Debug, Clone, Copy)]
 struct Plan {
     quick: bool,
+    /// Owners of the seeded documents.
     users: usize,
     seconds: u64,
     warmup: u64,
+    /// Accounts signed up for the login and refresh runs.
+    accounts: usize,
+    /// Threads of the refresh driver.
+    refresh_clients: usize,
 }
 
 impl Plan {
     fn parse(args: &[String]) -> anyhow::Result<Plan> {
         match args {
-            [] => Ok(Plan { quick: false, users: 1_000, seconds: 10, warmup: 2 }),
-            [flag] if flag == "--quick" => Ok(Plan { quick: true, users: 100, seconds: 3, warmup: 1 }),
+            [] => Ok(Plan { quick: false, users: 1_000, seconds: 10, warmup: 2, accounts: 200, refresh_clients: 50 }),
+            [flag] if flag == "--quick" => {
+                Ok(Plan { quick: true, users: 100, seconds: 3, warmup: 1, accounts: 50, refresh_clients: 20 })
+            }
             _ => bail!("`cargo xtask bench` takes only `--quick`, got `{}`", args.join(" ")),
         }
     }
@@ -115,7 +129,8 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let cli = Cli { binary: &urbackend, data_dir: &data };
 
     step("creating the project and the collections");
-    let project = cli.create_project()?;
+    let project = cli.create_project("bench", false)?;
+    let accounts_project = cli.create_project("bench-accounts", true)?;
     cli.put_collection(&project, &dir.0, json!({"enabled": true, "mode": "private", "ownerField": "userId"}), "items")?;
     cli.put_collection(
         &project,
@@ -149,7 +164,9 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     std::thread::sleep(Duration::from_millis(500));
     let idle_rss = process::rss(server.pid());
     let mut rows = Vec::new();
-    for (operation, target_rps, on, off) in scenarios.all()? {
+    let all = scenarios.all()?;
+    let list = all.iter().find(|s| s.0 == LIST).map(|s| s.2.clone()).context("no list scenario")?;
+    for (operation, target_rps, on, off) in all {
         if operation == INSERT {
             // Inserts grow the collections, so they come after every read, the raw ones first
             // (with the server stopped, as for the raw reads).
@@ -173,13 +190,15 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         );
         rows.push(Row { operation, target_rps, on, off, raw, caveat });
     }
+    let setup = accounts::Setup { urbackend: &urbackend, project: &accounts_project, list: &list };
+    let accounts = accounts::run(&wrk, &server, &dir.0, &plan, &setup)?;
     drop(server);
     machine.load_after = report::load_average();
 
     let report = Report {
         command: plan.command().to_owned(),
-        date: utc_now(),
-        commit: git_commit(root),
+        date: report::utc_now(),
+        commit: report::git_commit(root),
         machine,
         quick: plan.quick,
         documents,
@@ -190,6 +209,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         rows,
         raw,
         idle_rss,
+        accounts: Some(accounts),
     };
     let path = if plan.quick {
         root.join("target").join("bench").join("BENCHMARKS.quick.md")
@@ -230,8 +250,13 @@ impl Cli<'_> {
         serde_json::from_str(line).with_context(|| format!("`urbackend {}` printed no JSON: {stdout}", args.join(" ")))
     }
 
-    fn create_project(&self) -> anyhow::Result<Project> {
-        let out = self.json(&["project", "create", "bench", "--no-users"])?;
+    /// A project; `users`: with user auth enabled and its users collection.
+    fn create_project(&self, name: &str, users: bool) -> anyhow::Result<Project> {
+        let mut args = vec!["project", "create", name];
+        if !users {
+            args.push("--no-users");
+        }
+        let out = self.json(&args)?;
         let field = |key: &str| {
             out.get(key).and_then(Value::as_str).map(str::to_owned).with_context(|| format!("no `{key}` in {out}"))
         };
@@ -315,7 +340,12 @@ impl Scenarios<'_> {
         if paths.len() < 2 {
             bail!("the seed wrote {} ids for `{collection}`", paths.len());
         }
-        Ok(Scenario { method: "GET", paths, headers: self.headers(&self.project.publishable, token), body: None })
+        Ok(Scenario {
+            method: "GET",
+            paths,
+            headers: self.headers(&self.project.publishable, token),
+            bodies: Vec::new(),
+        })
     }
 
     /// (operation, target req/s, RLS on, RLS off) for each operation.
@@ -325,13 +355,13 @@ impl Scenarios<'_> {
             method: "GET",
             paths: vec![path],
             headers: self.headers(pk, token),
-            body: None,
+            bodies: Vec::new(),
         };
         let insert = |collection: &str, key: &str, token, body: Value| Scenario {
             method: "POST",
             paths: vec![format!("/api/data/{collection}")],
             headers: self.headers(key, token),
-            body: Some(body.to_string()),
+            bodies: vec![body.to_string()],
         };
         Ok(vec![
             (GET, report::TARGET_GET_RPS, self.get("items", Some(self.reader))?, self.get("items_open", None)?),
@@ -356,21 +386,24 @@ struct Prepared {
     label: String,
     script: PathBuf,
     how: String,
+    /// wrk connections.
+    connections: u32,
 }
 
 /// Checks a scenario with one request (a 2xx, and 20 items for a list), writes its wrk script
-/// and runs the warm-up.
+/// and runs the warm-up with `connections` connections.
 fn prepare(
     wrk_binary: &Path,
     server: &Server,
     dir: &Path,
     plan: &Plan,
     label: String,
+    connections: u32,
     scenario: &Scenario,
 ) -> anyhow::Result<Prepared> {
     let first = scenario.paths.first().context("a scenario without a path")?;
-    let (status, body) =
-        process::http(server.addr, scenario.method, first, &scenario.headers, scenario.body.as_deref())?;
+    let body = scenario.bodies.first().map(String::as_str);
+    let (status, body) = http::once(server.addr, scenario.method, first, &scenario.headers, body)?;
     if !(200..300).contains(&status) {
         bail!("{label}: `{} {first}` answered {status} before the run: {body}", scenario.method);
     }
@@ -384,28 +417,61 @@ fn prepare(
     }
     let script = dir.join(format!("{}.lua", label.replace([' ', ','], "_")));
     std::fs::write(&script, wrk::script(scenario))?;
-    wrk::run(wrk_binary, &script, server.addr, CONNECTIONS, plan.warmup)
+    wrk::run(wrk_binary, &script, server.addr, connections, plan.warmup)
         .with_context(|| format!("warming up `{label}`"))?;
     let path = match first.rsplit_once('/') {
         Some((collection, _)) if scenario.paths.len() > 1 => format!("{collection}/:id"),
         _ => first.clone(),
     };
     let how = format!("`{} {path}`{}", scenario.method, describe_auth(scenario));
-    Ok(Prepared { label, script, how })
+    Ok(Prepared { label, script, how, connections })
 }
 
 /// One measured wrk run, once the server is idle, with its memory sampled.
 fn measure(wrk_binary: &Path, server: &Server, plan: &Plan, prepared: &Prepared) -> anyhow::Result<(Measured, Rss)> {
+    measure_along(wrk_binary, server, plan, prepared, None).map(|(run, _)| run)
+}
+
+/// [`measure`], with `alongside` run by a second wrk for the same time when given (its figures
+/// are the second value).
+fn measure_along(
+    wrk_binary: &Path,
+    server: &Server,
+    plan: &Plan,
+    prepared: &Prepared,
+    alongside: Option<&Prepared>,
+) -> anyhow::Result<((Measured, Rss), Option<Measured>)> {
     if !process::wait_idle(server.pid(), Duration::from_secs(180)) {
         eprintln!("bench: the server is still busy after 180 s; measuring `{}` anyway", prepared.label);
     }
     let sampler = RssSampler::start(server.pid());
-    let outcome = wrk::run(wrk_binary, &prepared.script, server.addr, CONNECTIONS, plan.seconds);
+    let run = |p: &Prepared| {
+        wrk::run(wrk_binary, &p.script, server.addr, p.connections, plan.seconds)
+            .with_context(|| format!("wrk run `{}`", p.label))
+    };
+    let (outcome, along) = std::thread::scope(|scope| {
+        let along = alongside.map(|other| scope.spawn(move || run(other)));
+        (run(prepared), along.map(|thread| thread.join()))
+    });
     let rss = sampler.finish();
-    let (measured, _) = outcome.with_context(|| format!("wrk run `{}`", prepared.label))?;
+    let (measured, _) = outcome?;
+    let along = match along {
+        Some(joined) => Some(joined.map_err(|_| anyhow::anyhow!("a wrk thread panicked"))??.0),
+        None => None,
+    };
+    match (alongside, &along) {
+        (Some(other), Some(along)) => {
+            print_run(&format!("{} during `{}`", prepared.label, other.label), &measured, rss);
+            print_run(&format!("{} (alongside)", other.label), along, rss);
+        }
+        _ => print_run(&prepared.label, &measured, rss),
+    }
+    Ok(((measured, rss), along))
+}
+
+fn print_run(label: &str, measured: &Measured, rss: Rss) {
     eprintln!(
-        "http {:<40} {:>10.0} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}  rss {:.1} MiB (anon {:.1})",
-        prepared.label,
+        "http {label:<40} {:>10.0} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}  rss {:.1} MiB (anon {:.1})",
         measured.rps(),
         measured.p50_ms,
         measured.p99_ms,
@@ -413,7 +479,15 @@ fn measure(wrk_binary: &Path, server: &Server, plan: &Plan, prepared: &Prepared)
         rss.total_kib as f64 / 1024.0,
         rss.anon_kib as f64 / 1024.0,
     );
-    Ok((measured, rss))
+}
+
+/// Two runs of one scenario as one [`HttpRun`]: their figures combined, the larger memory.
+fn combined(how: &str, (a, rss_a): (Measured, Rss), (b, rss_b): (Measured, Rss)) -> HttpRun {
+    HttpRun {
+        how: how.to_owned(),
+        measured: a.combine(&b),
+        max_rss: Rss { total_kib: rss_a.total_kib.max(rss_b.total_kib), anon_kib: rss_a.anon_kib.max(rss_b.anon_kib) },
+    }
 }
 
 /// Measures RLS on and RLS off in the order on, off, off, on, so that a drift of the machine
@@ -427,18 +501,13 @@ fn on_off(
     on: &Scenario,
     off: &Scenario,
 ) -> anyhow::Result<(HttpRun, HttpRun)> {
-    let on = prepare(wrk_binary, server, dir, plan, format!("{operation}, RLS on"), on)?;
-    let off = prepare(wrk_binary, server, dir, plan, format!("{operation}, RLS off"), off)?;
+    let on = prepare(wrk_binary, server, dir, plan, format!("{operation}, RLS on"), CONNECTIONS, on)?;
+    let off = prepare(wrk_binary, server, dir, plan, format!("{operation}, RLS off"), CONNECTIONS, off)?;
     let on_1 = measure(wrk_binary, server, plan, &on)?;
     let off_1 = measure(wrk_binary, server, plan, &off)?;
     let off_2 = measure(wrk_binary, server, plan, &off)?;
     let on_2 = measure(wrk_binary, server, plan, &on)?;
-    let combine = |prepared: Prepared, (a, rss_a): (Measured, Rss), (b, rss_b): (Measured, Rss)| HttpRun {
-        how: prepared.how,
-        measured: a.combine(&b),
-        max_rss: Rss { total_kib: rss_a.total_kib.max(rss_b.total_kib), anon_kib: rss_a.anon_kib.max(rss_b.anon_kib) },
-    };
-    Ok((combine(on, on_1, on_2), combine(off, off_1, off_2)))
+    Ok((combined(&on.how, on_1, on_2), combined(&off.how, off_1, off_2)))
 }
 
 /// Which credentials a scenario sends.
@@ -446,7 +515,11 @@ fn describe_auth(scenario: &Scenario) -> String {
     let key = scenario.headers.iter().find(|(n, _)| n == "x-api-key").map_or("", |(_, v)| v.as_str());
     let role = if key.starts_with("pk_") { "publishable key" } else { "secret key" };
     let token = if scenario.headers.iter().any(|(n, _)| n == "Authorization") { " + user token" } else { "" };
-    let body = scenario.body.as_deref().map(|b| format!(", body `{b}`")).unwrap_or_default();
+    let body = match scenario.bodies.as_slice() {
+        [] => String::new(),
+        [body] => format!(", body `{body}`"),
+        [first, ..] => format!(", {} bodies in turn such as `{first}`", scenario.bodies.len()),
+    };
     format!(" ({role}{token}{body})")
 }
 
@@ -457,54 +530,9 @@ fn print_summary(report: &Report) {
     }
 }
 
-/// The current UTC time as `YYYY-MM-DD HH:MM UTC`.
-fn utc_now() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rest / 3600, rest % 3600 / 60)
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
-/// The checked-out commit, with `+dirty` when the tree has changes.
-fn git_commit(root: &Path) -> String {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    let commit = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".to_owned());
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-    if dirty { format!("{commit}+dirty") } else { commit }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_gregorian() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(20_415), (2025, 11, 23));
-    }
 
     #[test]
     fn only_quick_is_accepted() {

@@ -36,9 +36,11 @@ commands:
           trailing whitespace, workspace lints in every crate)
   bench   run the performance benchmark on loopback and write docs/BENCHMARKS.md: installs wrk
           if missing (apt-get), builds urbackend in release mode, seeds 100,000 documents, measures
-          get by id, private list of 20 and insert (RLS on and off, wrk and the raw store) and
-          the server's resident memory; takes a few minutes
-          --quick: 10,000 documents and 3 s runs, written to target/bench/BENCHMARKS.quick.md
+          get by id, private list of 20 and insert (RLS on and off, wrk and the raw store), the
+          server's resident memory, then on a project with users: logins/s, refreshes/s (chained
+          tokens) and the private list's p99 alone and during a login storm; takes a few minutes
+          --quick: 10,000 documents, 50 users and 3 s runs, written to
+          target/bench/BENCHMARKS.quick.md
   help    print this text";
 
 fn main() -> ExitCode {

@@ -1,10 +1,11 @@
 //! The processes the benchmark drives, each bounded in time: one-shot commands (with their output
 //! captured), release builds (the executables found through cargo's JSON messages), the server
-//! (killed when its guard drops, so also on error), a sampler of the server's resident memory, a
-//! bare HTTP/1.1 request over `std::net` for sanity checks, and the installation of `wrk`.
+//! (killed when its guard drops, so also on error, and started with every limit that would
+//! refuse the benchmark's load turned off), a sampler of the server's resident memory, and the
+//! installation of `wrk`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -128,6 +129,28 @@ pub(super) fn ensure_wrk() -> anyhow::Result<PathBuf> {
     which("wrk").context("apt-get installed wrk but it is not on PATH")
 }
 
+/// The `serve` flags that turn off every limit the load would run into: requests per IP and per
+/// project, failed logins per account and per IP, refreshes per IP and per user. The password
+/// hash concurrency is left at the server's default.
+pub(super) const LIMITS_OFF: &[&str] = &[
+    "--rate-limit-per-ip",
+    "0",
+    "--rate-limit-per-project",
+    "0",
+    "--login-failures-per-account",
+    "0",
+    "--login-failures-per-ip",
+    "0",
+    "--refresh-limit-per-ip",
+    "0",
+    "--refresh-limit-per-user",
+    "0",
+];
+
+/// The environment variable that would override the server's default password hash concurrency
+/// (removed from the server's environment, so that the default is what runs).
+pub(super) const HASH_CONCURRENCY_ENV: &str = "URBACKEND_PASSWORD_HASH_CONCURRENCY";
+
 /// The running server; killed (and reaped) when dropped.
 pub(super) struct Server {
     child: Child,
@@ -136,16 +159,17 @@ pub(super) struct Server {
 }
 
 impl Server {
-    /// Starts `urbackend serve` on a free loopback port with the rate limits off and waits (at
-    /// most 30 s) for the line that says where it listens. Its stderr goes to `log`.
+    /// Starts `urbackend serve` on a free loopback port with [`LIMITS_OFF`] and waits (at most
+    /// 30 s) for the line that says where it listens. Its stderr goes to `log`.
     pub(super) fn start(binary: &Path, data_dir: &Path, log: &Path) -> anyhow::Result<Server> {
         let log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let mut command = Command::new(binary);
         command
             .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
-            .args(["--rate-limit-per-ip", "0", "--rate-limit-per-project", "0"])
+            .args(LIMITS_OFF)
             .env("RUST_LOG", "warn")
+            .env_remove(HASH_CONCURRENCY_ENV)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file));
@@ -289,41 +313,6 @@ pub(super) fn wait_idle(pid: u32, limit: Duration) -> bool {
         }
         last = now;
     }
-}
-
-/// One HTTP/1.1 request with `Connection: close` (for sanity checks, not for load): the status
-/// and the body text.
-pub(super) fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(String, String)],
-    body: Option<&str>,
-) -> anyhow::Result<(u16, String)> {
-    let mut stream =
-        TcpStream::connect_timeout(&addr, Duration::from_secs(5)).with_context(|| format!("connecting to {addr}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if let Some(body) = body {
-        request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
-    }
-    request.push_str("\r\n");
-    request.push_str(body.unwrap_or_default());
-    stream.write_all(request.as_bytes())?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .with_context(|| format!("not an HTTP response: {}", tail(&text, 5)))?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    Ok((status, body))
 }
 
 #[cfg(test)]

@@ -1,14 +1,22 @@
-//! docs/BENCHMARKS.md: the command, the date, the machine, the measured table, resident memory
-//! and which targets hold, rendered from the figures as plain Markdown. Everything after
+//! docs/BENCHMARKS.md: the command, the date and commit, the machine, the measured tables, the
+//! account figures ([`accounts`]), resident memory and which targets hold, rendered from the
+//! figures as plain Markdown. Everything after
 //! [`NOTES_MARKER`] in the existing file (hand-written analysis) is kept when the file is
 //! rewritten.
 
 use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
 use super::process::Rss;
 use super::wrk::Measured;
+
+mod accounts;
+
+pub(super) use self::accounts::Accounts;
 
 /// The line after which the file is hand-written and survives a rerun.
 pub(super) const NOTES_MARKER: &str =
@@ -104,6 +112,22 @@ pub(super) struct HttpRun {
     pub(super) max_rss: Rss,
 }
 
+impl HttpRun {
+    /// Its table cells: req/s, p50, p99, errors, max RSS (anon).
+    fn cells(&self) -> String {
+        let m = &self.measured;
+        format!(
+            "{} | {} | {} | {} | {:.1} MiB ({:.1})",
+            thousands(m.rps()),
+            ms(m.p50_ms),
+            ms(m.p99_ms),
+            m.status_errors + m.socket_errors,
+            mib(self.max_rss.total_kib),
+            mib(self.max_rss.anon_kib),
+        )
+    }
+}
+
 /// One operation: its HTTP runs with RLS on and off and the raw store figure.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Row {
@@ -149,6 +173,7 @@ pub(super) struct Report {
     pub(super) raw: Vec<RawOp>,
     /// The server's resident sizes just after it started.
     pub(super) idle_rss: Rss,
+    pub(super) accounts: Option<Accounts>,
 }
 
 impl Report {
@@ -187,6 +212,9 @@ impl Report {
             rss > 0.0 && rss <= TARGET_RSS_MIB,
             format!("{rss:.1} MiB, of which {anon:.1} MiB heap and stacks (`RssAnon`)"),
         ));
+        if let Some(accounts) = &self.accounts {
+            out.push(accounts.target());
+        }
         out
     }
 }
@@ -262,8 +290,9 @@ pub(super) fn render(report: &Report, notes: &str) -> String {
     );
     let _ = writeln!(
         md,
-        "- server: `urbackend serve --bind 127.0.0.1:0 --rate-limit-per-ip 0 --rate-limit-per-project 0` \
-         (release build, embedded SQLite store, one HTTP worker per core, request log on);"
+        "- server: `urbackend serve --bind 127.0.0.1:0 {}` (release build, embedded SQLite store, one HTTP \
+         worker per core, request log on, the default password hash concurrency);",
+        super::process::LIMITS_OFF.join(" "),
     );
     let _ = writeln!(
         md,
@@ -319,19 +348,7 @@ pub(super) fn render(report: &Report, notes: &str) -> String {
     let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|");
     for row in &report.rows {
         for (rls, run) in [("RLS on", &row.on), ("RLS off", &row.off)] {
-            let m = &run.measured;
-            let _ = writeln!(
-                md,
-                "| {}, {rls} | {} | {} | {} | {} | {} | {:.1} MiB ({:.1}) |",
-                row.operation,
-                run.how,
-                thousands(m.rps()),
-                ms(m.p50_ms),
-                ms(m.p99_ms),
-                m.status_errors + m.socket_errors,
-                mib(run.max_rss.total_kib),
-                mib(run.max_rss.anon_kib),
-            );
+            let _ = writeln!(md, "| {}, {rls} | {} | {} |", row.operation, run.how, run.cells());
         }
     }
     let _ = writeln!(md, "\n### Every raw store run\n");
@@ -351,12 +368,16 @@ pub(super) fn render(report: &Report, notes: &str) -> String {
             raw.first_error.as_deref().map(|e| format!(" (first: {e})")).unwrap_or_default(),
         );
     }
+    if let Some(accounts) = &report.accounts {
+        accounts.render(&mut md, report.seconds);
+    }
     let _ = writeln!(md, "\n## Resident memory\n");
     let (idle, max) = (report.idle_rss, report.max_rss());
     let _ = writeln!(
         md,
         "`VmRSS` of the server from `/proc/<pid>/status`, sampled every 100 ms: {:.1} MiB idle after start, \
-         **{:.1} MiB at most** during the {}-connection runs. Of that, `RssAnon` (heap and stacks) was at \
+         **{:.1} MiB at most** during the {}-connection data runs (the account runs come after them and \
+         are left out here: their memory is in their own table). Of that, `RssAnon` (heap and stacks) was at \
          most {:.1} MiB ({:.1} MiB idle); the rest is file-backed: the pages of the database file that \
          SQLite's memory map (`mmap_size`, 256 MiB per connection) has touched, which the kernel can \
          reclaim and which grows with the data read.\n",
@@ -394,9 +415,54 @@ pub(super) fn kept_notes(existing: Option<&str>) -> String {
         .unwrap_or_else(|| "## Notes\n\n(None yet.)\n".to_owned())
 }
 
+/// The current UTC time as `YYYY-MM-DD HH:MM UTC`.
+pub(super) fn utc_now() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rest / 3600, rest % 3600 / 60)
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The checked-out commit, with `+dirty` when the tree has changes.
+pub(super) fn git_commit(root: &Path) -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let commit = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".to_owned());
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    if dirty { format!("{commit}+dirty") } else { commit }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_gregorian() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_415), (2025, 11, 23));
+    }
 
     #[test]
     fn costs_read_plainly() {

@@ -1,6 +1,6 @@
-//! The HTTP load: a [`Scenario`] becomes a wrk Lua script (headers, body, the paths it cycles
-//! through, and a `done` hook that prints the summary as one JSON line), and [`run`] runs wrk
-//! against it within a time bound and reads that line back.
+//! The HTTP load: a [`Scenario`] becomes a wrk Lua script (headers, the paths and the bodies it
+//! cycles through, and a `done` hook that prints the summary as one JSON line), and [`run`] runs
+//! wrk against it within a time bound and reads that line back.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -24,8 +24,9 @@ pub(super) struct Scenario {
     pub(super) paths: Vec<String>,
     /// Request headers.
     pub(super) headers: Vec<(String, String)>,
-    /// A JSON body (sent with `Content-Type: application/json`).
-    pub(super) body: Option<String>,
+    /// The JSON bodies sent in turn, with `Content-Type: application/json` (none: no body; one:
+    /// the same body every time). Request *n* sends path *n* and body *n*, each list cycled.
+    pub(super) bodies: Vec<String>,
 }
 
 /// What wrk measured.
@@ -97,21 +98,35 @@ pub(super) fn script(scenario: &Scenario) -> String {
     for (name, value) in &scenario.headers {
         lua.push_str(&format!("wrk.headers[{}] = {}\n", lua_string(name), lua_string(value)));
     }
-    if let Some(body) = &scenario.body {
+    if let Some(body) = scenario.bodies.first() {
         lua.push_str("wrk.headers[\"Content-Type\"] = \"application/json\"\n");
         lua.push_str(&format!("wrk.body = {}\n", lua_string(body)));
     }
-    match scenario.paths.as_slice() {
-        [one] => lua.push_str(&format!("wrk.path = {}\n", lua_string(one))),
-        paths => {
-            let list: Vec<String> = paths.iter().map(|p| lua_string(p)).collect();
-            lua.push_str(&format!("local paths = {{{}}}\n", list.join(",\n  ")));
-            lua.push_str(
-                "local n = 0\n\
-                 function init(args)\n  n = math.random(#paths)\nend\n\
-                 function request()\n  n = n % #paths + 1\n  return wrk.format(nil, paths[n])\nend\n",
-            );
+    if let [path] = scenario.paths.as_slice() {
+        lua.push_str(&format!("wrk.path = {}\n", lua_string(path)));
+    }
+    let lists = [("paths", &scenario.paths), ("bodies", &scenario.bodies)];
+    let cycled: Vec<_> = lists.into_iter().filter(|(_, list)| list.len() > 1).collect();
+    if !cycled.is_empty() {
+        for (name, list) in &cycled {
+            let items: Vec<String> = list.iter().map(|item| lua_string(item)).collect();
+            lua.push_str(&format!("local {name} = {{{}}}\n", items.join(",\n  ")));
         }
+        let pick = |wanted: &str| match cycled.iter().any(|(name, _)| *name == wanted) {
+            true => format!("{wanted}[n % #{wanted} + 1]"),
+            false => "nil".to_owned(),
+        };
+        // `setup` numbers the threads so that each starts at its own place in the lists; `n`
+        // then counts the thread's requests.
+        lua.push_str(&format!(
+            "local threads = 0\n\
+             function setup(thread)\n  thread:set(\"id\", threads)\n  threads = threads + 1\nend\n\
+             local n = 0\n\
+             function init(args)\n  math.randomseed(id + 1)\n  n = math.random(1000000)\nend\n\
+             function request()\n  n = n + 1\n  return wrk.format(nil, {}, nil, {})\nend\n",
+            pick("paths"),
+            pick("bodies"),
+        ));
     }
     lua.push_str(&format!(
         "function done(summary, latency, requests)\n  \
@@ -196,11 +211,38 @@ mod tests {
             method: "GET",
             paths: vec!["/a".into(), "/b".into()],
             headers: vec![("x-api-key".into(), "pk".into())],
-            body: None,
+            bodies: Vec::new(),
         };
         let lua = script(&scenario);
         assert!(lua.contains("local paths = {\"/a\",\n  \"/b\"}"));
+        assert!(lua.contains("return wrk.format(nil, paths[n % #paths + 1], nil, nil)"));
         assert!(lua.contains("wrk.headers[\"x-api-key\"] = \"pk\""));
+        assert!(!lua.contains("wrk.body") && !lua.contains("wrk.path ="));
         assert!(lua.contains("function done("));
+    }
+
+    #[test]
+    fn scripts_cycle_through_several_bodies() {
+        let scenario = Scenario {
+            method: "POST",
+            paths: vec!["/login".into()],
+            headers: Vec::new(),
+            bodies: vec![r#"{"email":"a"}"#.into(), r#"{"email":"b"}"#.into()],
+        };
+        let lua = script(&scenario);
+        assert!(lua.contains("wrk.path = \"/login\""));
+        assert!(lua.contains("wrk.headers[\"Content-Type\"] = \"application/json\""));
+        assert!(lua.contains("local bodies = {\"{\\\"email\\\":\\\"a\\\"}\",\n  \"{\\\"email\\\":\\\"b\\\"}\"}"));
+        assert!(lua.contains("return wrk.format(nil, nil, nil, bodies[n % #bodies + 1])"));
+        assert!(!lua.contains("local paths"));
+    }
+
+    #[test]
+    fn one_path_and_one_body_need_no_request_hook() {
+        let scenario =
+            Scenario { method: "POST", paths: vec!["/i".into()], headers: Vec::new(), bodies: vec!["{}".into()] };
+        let lua = script(&scenario);
+        assert!(lua.contains("wrk.body = \"{}\"\nwrk.path = \"/i\"\n"));
+        assert!(!lua.contains("function request"));
     }
 }
