@@ -109,9 +109,15 @@ pub(crate) struct AccountArgs {
     /// Refreshes per minute of one user (0: unlimited).
     #[arg(long, env = "URBACKEND_REFRESH_LIMIT_PER_USER", default_value_t = 20)]
     pub(crate) refresh_limit_per_user: u32,
-    /// Password hashes computed at once (each takes one core and 19 MiB); further logins wait.
-    #[arg(long, env = "URBACKEND_PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
+    /// Password hashes computed at once, on threads of lower priority (each takes one core and
+    /// 19 MiB); further logins wait. The default leaves one core to data requests.
+    #[arg(long, env = "URBACKEND_PASSWORD_HASH_CONCURRENCY", default_value_t = default_hash_concurrency())]
     pub(crate) password_hash_concurrency: usize,
+}
+
+/// One hash per core but one (at least one).
+fn default_hash_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1)).max(1)
 }
 
 fn parse_lifetime(text: &str) -> Result<auth::TokenLifetime, String> {
