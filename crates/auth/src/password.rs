@@ -8,13 +8,13 @@
 //! requests or exhausting memory. [`PasswordHasher::verify_dummy`] spends the same time for an unknown
 //! account as for a wrong password, so that timing does not tell which e-mails exist.
 
+mod argon;
 mod pool;
 
 use std::sync::Arc;
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::Params;
+use argon2::password_hash::PasswordHash;
 
 use self::pool::HashPool;
 
@@ -106,24 +106,14 @@ impl PasswordHasher {
     }
 }
 
-fn argon2(cost: HashCost) -> Result<Argon2<'static>, PasswordError> {
-    let params = Params::new(cost.memory_kib, cost.passes, cost.lanes, None)
-        .map_err(|e| PasswordError::Hashing(e.to_string()))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
-}
-
 fn hash_blocking(cost: HashCost, password: &str) -> Result<String, PasswordError> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2(cost)?
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| PasswordError::Hashing(e.to_string()))
+    argon::hash(cost, password)
 }
 
 fn verify_blocking(cost: HashCost, password: &str, stored: &str) -> Result<Verified, PasswordError> {
     if stored.starts_with("$argon2") {
         let parsed = PasswordHash::new(stored).map_err(|_| PasswordError::UnknownFormat)?;
-        let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let matches = argon::verify(&parsed, password)?;
         let weaker = Params::try_from(&parsed).map_or(true, |p| {
             parsed.algorithm.as_str() != "argon2id"
                 || p.m_cost() < cost.memory_kib

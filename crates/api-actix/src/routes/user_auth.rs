@@ -193,11 +193,7 @@ pub(super) async fn change_password(
     let (project, body) = project_and_body(&state, &request, payload).await?;
     let refresh = cookies::refresh_token(&request);
     let auth_header = authorization(&request);
-    state
-        .auth
-        .accounts
-        .change_password(&project, auth_header.as_deref(), &body, refresh.as_deref(), now_ms())
-        .await?;
+    state.auth.accounts.change_password(&project, auth_header.as_deref(), &body, refresh.as_deref(), now_ms()).await?;
     Ok(message("Password changed successfully"))
 }
 
