@@ -14,6 +14,7 @@ mod lifecycle;
 mod matrix;
 mod queries;
 mod schemas;
+mod social;
 
 /// Runs each named test `fn(Lane)` twice: `embedded::<name>` and `mongo::<name>`.
 #[macro_export]

@@ -2,8 +2,8 @@
 //! answer) for an access token, which reads `/user` (the id and avatar) and `/user/emails`.
 //!
 //! The address used is the primary verified one, else any verified one; only then is it
-//! *verified*. The profile's public address, used when no listed address is verified (or the
-//! list cannot be read), counts as unverified: GitHub does not vouch for it in that answer.
+//! *verified*. Otherwise the primary listed address, else the profile's public one, is used as
+//! an unverified address (it can still create an account marked unverified, never link to one).
 
 use serde_json::Value;
 
@@ -66,9 +66,10 @@ pub(crate) async fn profile(
     let emails_url = format!("{api}/user/emails");
     let emails = http.get(&emails_url, headers()).await?.ok_body(&emails_url).unwrap_or(Value::Null);
     let (email, email_verified) = match chosen_email(&emails) {
-        Some(email) => (Some(email), true),
+        Some(chosen) => chosen,
         None => (user.get("email").and_then(Value::as_str).map(str::to_owned), false),
     };
+    let email = email.filter(|e| !e.trim().is_empty());
     Ok(ProviderProfile {
         id,
         email,
@@ -77,17 +78,18 @@ pub(crate) async fn profile(
     })
 }
 
-/// The primary verified address of a `/user/emails` answer, else the first verified one.
-fn chosen_email(emails: &Value) -> Option<String> {
+/// From a `/user/emails` answer: the primary verified address, else the first verified one
+/// (verified), else the primary one (unverified).
+fn chosen_email(emails: &Value) -> Option<(Option<String>, bool)> {
     let list = emails.as_array()?;
     let verified = |e: &&Value| e.get("verified") == Some(&Value::Bool(true));
     let primary = |e: &&Value| e.get("primary") == Some(&Value::Bool(true));
     let address = |e: &Value| e.get("email").and_then(Value::as_str).filter(|a| !a.is_empty()).map(str::to_owned);
-    list.iter()
-        .filter(verified)
-        .find(primary)
-        .and_then(address)
-        .or_else(|| list.iter().filter(verified).find_map(address))
+    let vouched = list.iter().filter(verified).find(primary).and_then(address);
+    if let Some(email) = vouched.or_else(|| list.iter().filter(verified).find_map(address)) {
+        return Some((Some(email), true));
+    }
+    list.iter().find(primary).and_then(address).map(|email| (Some(email), false))
 }
 
 #[cfg(test)]
@@ -101,14 +103,19 @@ mod tests {
             {"email": "old@example.com", "primary": false, "verified": true},
             {"email": "main@example.com", "primary": true, "verified": true},
         ]);
-        assert_eq!(chosen_email(&emails).as_deref(), Some("main@example.com"));
+        let vouched = |email: &str| Some((Some(email.to_owned()), true));
+        assert_eq!(chosen_email(&emails), vouched("main@example.com"));
         let emails = json!([
             {"email": "main@example.com", "primary": true, "verified": false},
             {"email": "other@example.com", "primary": false, "verified": true},
         ]);
-        assert_eq!(chosen_email(&emails).as_deref(), Some("other@example.com"));
-        let emails = json!([{"email": "main@example.com", "primary": true, "verified": "true"}]);
-        assert_eq!(chosen_email(&emails), None);
+        assert_eq!(chosen_email(&emails), vouched("other@example.com"));
+        let emails = json!([
+            {"email": "old@example.com", "primary": false, "verified": "true"},
+            {"email": "main@example.com", "primary": true, "verified": 1},
+        ]);
+        assert_eq!(chosen_email(&emails), Some((Some("main@example.com".to_owned()), false)));
+        assert_eq!(chosen_email(&json!([{"email": "x@example.com", "primary": false, "verified": false}])), None);
         assert_eq!(chosen_email(&json!({"message": "Not Found"})), None);
     }
 }
