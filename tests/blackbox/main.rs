@@ -17,6 +17,7 @@ mod matrix;
 mod queries;
 mod schemas;
 mod sessions;
+mod social;
 
 /// Runs each named test `fn(Lane)` twice: `embedded::<name>` and `mongo::<name>`.
 #[macro_export]

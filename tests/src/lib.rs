@@ -8,7 +8,9 @@
 //! This is test code: a failure to set up (a server that does not start, a command that fails)
 //! is a test failure, so the harness panics with the reason instead of returning errors.
 
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+pub mod oauth_provider;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -208,6 +210,28 @@ impl Server {
         let cookies = response.all("set-cookie").into_iter().map(str::to_owned).collect();
         let text = response.into_string().unwrap_or_default();
         Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), cookies }
+    }
+
+    /// Sends a `GET` to an absolute URL or a path of this server without following redirects
+    /// (a browser step of a redirect flow); returns the answer and its `Location`.
+    pub fn navigate(&self, url: &str, headers: &[(&str, &str)]) -> (Reply, Option<String>) {
+        let url = if url.starts_with("http") { url.to_owned() } else { format!("{}{url}", self.base) };
+        let agent = ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(30)).build();
+        let mut request = agent.get(&url);
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let response = match request.call() {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => {
+                return (Reply { status: 0, body: Value::String(error.to_string()), cookies: Vec::new() }, None);
+            }
+        };
+        let status = response.status();
+        let location = response.header("location").map(str::to_owned);
+        let cookies = response.all("set-cookie").into_iter().map(str::to_owned).collect();
+        let text = response.into_string().unwrap_or_default();
+        (Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), cookies }, location)
     }
 
     /// Stops the server (as a crash would: no graceful shutdown).

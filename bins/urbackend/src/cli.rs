@@ -56,7 +56,7 @@ pub(crate) struct StoreArgs {
     #[arg(long, env = "URBACKEND_MONGODB_URI", hide_env_values = true)]
     pub(crate) mongodb_uri: Option<String>,
     /// 64 hex characters: the AES-256-GCM key that encrypts secrets at rest (projects' own
-    /// database URIs).
+    /// database URIs, OAuth client secrets).
     #[arg(long, env = "URBACKEND_MASTER_KEY", hide_env_values = true)]
     pub(crate) master_key: Option<String>,
 }
@@ -84,6 +84,40 @@ pub(crate) struct ServeArgs {
     pub(crate) accounts: AccountArgs,
     #[command(flatten)]
     pub(crate) mail: MailArgs,
+    #[command(flatten)]
+    pub(crate) social: SocialArgs,
+}
+
+/// Social login: this server's public URL and the providers' endpoints (overridable so that a
+/// test can run a provider on loopback).
+#[derive(Debug, Args)]
+pub(crate) struct SocialArgs {
+    /// This server's public base URL; OAuth callbacks are
+    /// `<public url>/api/userAuth/social/<provider>/callback` (default `http://<bind address>`).
+    #[arg(long, env = "URBACKEND_PUBLIC_URL")]
+    pub(crate) public_url: Option<String>,
+    /// GitHub's authorization page.
+    #[arg(long, env = "URBACKEND_GITHUB_AUTHORIZE_URL", default_value = "https://github.com/login/oauth/authorize")]
+    pub(crate) github_authorize_url: String,
+    /// GitHub's token endpoint.
+    #[arg(long, env = "URBACKEND_GITHUB_TOKEN_URL", default_value = "https://github.com/login/oauth/access_token")]
+    pub(crate) github_token_url: String,
+    /// GitHub's REST API.
+    #[arg(long, env = "URBACKEND_GITHUB_API_URL", default_value = "https://api.github.com")]
+    pub(crate) github_api_url: String,
+    /// Google's authorization page.
+    #[arg(
+        long,
+        env = "URBACKEND_GOOGLE_AUTHORIZE_URL",
+        default_value = "https://accounts.google.com/o/oauth2/v2/auth"
+    )]
+    pub(crate) google_authorize_url: String,
+    /// Google's token endpoint.
+    #[arg(long, env = "URBACKEND_GOOGLE_TOKEN_URL", default_value = "https://oauth2.googleapis.com/token")]
+    pub(crate) google_token_url: String,
+    /// Google's signing keys (JWK Set).
+    #[arg(long, env = "URBACKEND_GOOGLE_JWKS_URL", default_value = "https://www.googleapis.com/oauth2/v3/certs")]
+    pub(crate) google_jwks_url: String,
 }
 
 /// Settings of end-user accounts.
@@ -197,6 +231,48 @@ pub(crate) enum ProjectCommand {
         /// Comma-separated origins.
         #[arg(long, value_delimiter = ',', required = true)]
         origins: Vec<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set the project's web site (`https://…`; `http://` only for localhost): social logins
+    /// come back to `<url>/auth/callback` and nowhere else. An empty URL unsets it.
+    SetSiteUrl {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// The site's URL.
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Configure a social login provider (the client secret is stored encrypted with the master
+    /// key); `--disable` switches it off and keeps its credentials.
+    SetOauth {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// `github` or `google`.
+        #[arg(long, value_parser = ["github", "google"])]
+        provider: String,
+        /// The OAuth client id.
+        #[arg(long, required_unless_present = "disable")]
+        client_id: Option<String>,
+        /// The OAuth client secret.
+        #[arg(
+            long,
+            env = "URBACKEND_OAUTH_CLIENT_SECRET",
+            hide_env_values = true,
+            required_unless_present = "disable"
+        )]
+        client_secret: Option<String>,
+        /// The callback URL registered with the provider, when it is not this server's own
+        /// `<public url>/api/userAuth/social/<provider>/callback`.
+        #[arg(long)]
+        redirect_uri: Option<String>,
+        /// Switch the provider off.
+        #[arg(long)]
+        disable: bool,
         #[command(flatten)]
         store: StoreArgs,
     },

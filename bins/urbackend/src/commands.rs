@@ -1,5 +1,5 @@
-//! The subcommands: `project create` and `collection put` change the configuration in the store
-//! and print JSON; `serve` runs the server; `mail …` is in `mail_commands`.
+//! The subcommands: `project …` and `collection put` change the configuration in the store and
+//! print JSON; `serve` runs the server; `mail …` is in `mail_commands`.
 
 use std::sync::Arc;
 
@@ -36,6 +36,45 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
                 origins.into_iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
             let updated = platform.set_allowed_domains(&project, origins).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", json!({"projectId": updated.id, "allowedDomains": updated.allowed_domains}));
+            Ok(())
+        }
+        Command::Project(ProjectCommand::SetSiteUrl { project, url, store }) => {
+            let (store, _) = stores::open(&store).await?;
+            let platform = Platform::open(store).await.context("opening the platform")?;
+            let updated = platform.set_site_url(&project, &url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", json!({"projectId": updated.id, "siteUrl": updated.site_url}));
+            Ok(())
+        }
+        Command::Project(ProjectCommand::SetOauth {
+            project,
+            provider,
+            client_id,
+            client_secret,
+            redirect_uri,
+            disable,
+            store: store_args,
+        }) => {
+            let client_secret = match client_secret {
+                Some(secret) => {
+                    let key = stores::master_key(&store_args)?.context(
+                        "storing an OAuth client secret needs URBACKEND_MASTER_KEY (64 hex characters) to encrypt it",
+                    )?;
+                    Some(key.encrypt_str(&secret).context("encrypting the client secret")?)
+                }
+                None => None,
+            };
+            let (store, _) = stores::open(&store_args).await?;
+            let platform = Platform::open(store).await.context("opening the platform")?;
+            let update = platform::OAuthProviderUpdate { enabled: !disable, client_id, client_secret, redirect_uri };
+            let updated =
+                platform.set_auth_provider(&project, &provider, update).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let config = updated.auth_providers.get(&provider).cloned().unwrap_or_default();
+            println!(
+                "{}",
+                json!({"projectId": updated.id, "provider": provider, "enabled": config.enabled,
+                    "clientId": config.client_id, "hasClientSecret": config.client_secret.is_some(),
+                    "redirectUri": config.redirect_uri})
+            );
             Ok(())
         }
         Command::Project(ProjectCommand::Token { project, user, ttl, store }) => {

@@ -1,31 +1,36 @@
 //! `urbackend serve`: wires the stores, the platform, the data plane, the mail service and the
 //! HTTP API, and prints where it listens.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_web::HttpServer;
 use anyhow::Context;
 use api_actix::{AppState, AuthSettings, HttpConfig, RequestLog};
 use auth::password::{HashCost, PasswordHasher};
-use auth::{Accounts, AccountsConfig, Limit};
+use auth::social::{GithubEndpoints, GoogleEndpoints};
+use auth::{Accounts, AccountsConfig, Limit, Social, SocialConfig};
 use dataplane::DataPlane;
-use platform::Platform;
+use platform::{MasterKey, Platform};
 
-use crate::cli::ServeArgs;
+use crate::cli::{ServeArgs, SocialArgs};
 use crate::{mail_commands, mailer, stores};
 
 /// Blocking threads per HTTP worker.
 const BLOCKING_THREADS: usize = 8;
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    // Bound first: the public URL defaults to the address actually bound (port 0 picks one).
+    let listener = std::net::TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
     let (store, description) = stores::open(&args.store).await?;
     let master_key = stores::master_key(&args.store)?;
     let platform = Arc::new(Platform::open(store.clone()).await.context("opening the platform")?);
     let _refresh = platform.spawn_refresh();
-    let resolver = Arc::new(stores::Resolver::new(store.clone(), master_key));
-    let data = Arc::new(DataPlane::new(platform, resolver.clone()));
+    let resolver = Arc::new(stores::Resolver::new(store.clone(), master_key.clone()));
+    let data = Arc::new(DataPlane::new(platform.clone(), resolver.clone()));
     let mail = Arc::new(mail_commands::service(&args.mail, &args.store, store.clone()).await?);
-    let auth = accounts(&args, store.clone(), resolver, mail.clone())?;
+    let auth = accounts(&args, store.clone(), resolver, mail.clone(), platform, master_key, bound)?;
     let config = HttpConfig {
         max_body_bytes: args.max_body_bytes,
         rate_limit_per_ip: args.rate_limit_per_ip,
@@ -40,7 +45,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(workers) = args.workers {
         server = server.workers(workers);
     }
-    let server = server.bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
+    let server = server.listen(listener).with_context(|| format!("listening on {bound}"))?;
     for addr in server.addrs() {
         println!("urbackend listening on http://{addr} (store: {description})");
     }
@@ -48,12 +53,15 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     server.run().await.context("running the server")
 }
 
-/// The accounts service and the refresh cookie's settings.
+/// The accounts service, social login and the refresh cookie's settings.
 fn accounts(
     args: &ServeArgs,
     store: Arc<dyn store::DocumentStore>,
     resolver: Arc<stores::Resolver>,
     mail: Arc<mail::MailService>,
+    platform: Arc<Platform>,
+    master_key: Option<MasterKey>,
+    bound: SocketAddr,
 ) -> anyhow::Result<AuthSettings> {
     let hasher = PasswordHasher::new(HashCost::RECOMMENDED, args.accounts.password_hash_concurrency)
         .context("setting up password hashing")?;
@@ -70,10 +78,30 @@ fn accounts(
         ..defaults
     };
     let refresh_cookie_max_age = config.refresh_lifetime_ms / 1000;
-    let accounts = Accounts::new(store, resolver, hasher, Arc::new(mailer::CodeMail(mail)), config);
+    let accounts = Arc::new(Accounts::new(store.clone(), resolver, hasher, Arc::new(mailer::CodeMail(mail)), config));
+    let social = Social::new(accounts.clone(), platform, store, master_key, social_config(&args.social, bound));
     Ok(AuthSettings {
-        accounts: Arc::new(accounts),
+        accounts,
+        social: Arc::new(social),
         secure_cookies: args.accounts.secure_cookies,
         refresh_cookie_max_age,
     })
+}
+
+/// The providers' endpoints and this server's public URL (`http://<bound address>` by default).
+fn social_config(args: &SocialArgs, bound: SocketAddr) -> SocialConfig {
+    SocialConfig {
+        public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{bound}")),
+        github: GithubEndpoints {
+            authorize_url: args.github_authorize_url.clone(),
+            token_url: args.github_token_url.clone(),
+            api_url: args.github_api_url.clone(),
+        },
+        google: GoogleEndpoints {
+            authorize_url: args.google_authorize_url.clone(),
+            token_url: args.google_token_url.clone(),
+            jwks_url: args.google_jwks_url.clone(),
+        },
+        ..SocialConfig::default()
+    }
 }

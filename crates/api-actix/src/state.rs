@@ -28,11 +28,13 @@ impl HttpConfig {
     }
 }
 
-/// The accounts and the settings of the refresh cookie.
+/// The accounts, social login and the settings of the refresh cookie.
 #[derive(Clone)]
 pub struct AuthSettings {
     /// The accounts service.
     pub accounts: Arc<auth::Accounts>,
+    /// Social login (GitHub, Google).
+    pub social: Arc<auth::Social>,
     /// Whether the refresh cookie is `Secure; SameSite=None` (the server is reached over HTTPS).
     pub secure_cookies: bool,
     /// The refresh cookie's `Max-Age`, in seconds (the refresh token's lifetime).

@@ -382,7 +382,7 @@ impl Accounts {
 }
 
 /// Fills `name` or `username` when the schema requires it and the signup gave none (spec §8.3).
-fn fill_generated_names(users: &Users, doc: &mut Document, email: &str) {
+pub(crate) fn fill_generated_names(users: &Users, doc: &mut Document, email: &str) {
     let required = |key: &str| users.def().field(key).is_some_and(|f| f.required);
     let text = |doc: &Document, key: &str| doc.get(key).and_then(Value::as_str).map(str::to_owned);
     if required("name") && text(doc, "name").is_none() {

@@ -8,6 +8,9 @@
 //! * [`token`]: access tokens, HS256 JWTs signed with the project's secret, claims `userId`,
 //!   `projectId`, `iat`, `exp`; verification refuses every other algorithm, other projects'
 //!   tokens, expired and not-yet-valid ones.
+//! * [`social`]: social login with GitHub and Google: OAuth states bound to the browser, local
+//!   verification of Google id_tokens, e-mail linking only between verified addresses, and the
+//!   one-time exchange of the refresh token.
 //! * [`password`]: argon2id off the async workers behind a bound; bcrypt hashes from urBackend
 //!   accepted and upgraded on login; a dummy verification for unknown accounts.
 //!
@@ -26,6 +29,7 @@ pub mod password;
 mod random;
 mod recovery;
 mod sessions;
+pub mod social;
 mod system;
 mod throttle;
 pub mod token;
@@ -36,6 +40,7 @@ pub use codes::{CodePurpose, CodeRules};
 pub use config::{AccountsConfig, TokenLifetime};
 pub use error::{AuthError, INTERNAL_ERROR, UNAVAILABLE, texts};
 pub use sessions::{ClientInfo, texts as refresh_texts};
+pub use social::{CallbackQuery, Finished, Social, SocialConfig, Started};
 pub use system::{CODES_COLLECTION, LATCHES_COLLECTION, SESSIONS_COLLECTION};
 pub use throttle::Limit;
 pub use users::{PROTECTED_FIELDS, is_protected};

@@ -8,6 +8,7 @@
 //! * [`validate`]: validation of documents on insert and update (spec §6.3).
 //! * [`keys`] and [`secrets`]: API keys and JWT secrets (spec §3.1), and AES-256-GCM encryption of
 //!   secrets at rest (spec §13.6).
+//! * [`providers`]: a project's social login providers and site URL (spec §8.12).
 //! * [`Platform`]: projects kept in reserved collections of the platform store, with an
 //!   in-memory snapshot that every process sharing the store keeps fresh within a second.
 //!
@@ -42,6 +43,7 @@ mod error;
 pub mod keys;
 pub mod model;
 mod project;
+pub mod providers;
 mod resolver;
 pub mod secrets;
 mod service;
@@ -52,6 +54,7 @@ pub use error::PlatformError;
 pub use keys::{ApiKeys, hash_key, hashes_equal};
 pub use model::{CollectionDef, Field, FieldKind, Items, RlsSettings};
 pub use project::{Project, platform_physical_name};
+pub use providers::{AuthProviders, OAuthProvider, OAuthProviderUpdate, normalize_site_url, oauth_provider};
 pub use resolver::{PlatformStoreOnly, StoreResolver};
 pub use rls_core::KeyRole;
 pub use secrets::{EncryptedSecret, MasterKey, SecretError, SecretString};

@@ -2,7 +2,8 @@
 //!
 //! A project is stored as one document of the reserved `_urbackend_projects` collection in the
 //! original's field names (`name`, `publishableKey` and `secretKey` holding SHA-256 hashes,
-//! `jwtSecret`, `isAuthEnabled`, `allowedDomains`, `resources.db.{isExternal, config}`), and each
+//! `jwtSecret`, `isAuthEnabled`, `allowedDomains`, `resources.db.{isExternal, config}`, `siteUrl`,
+//! `authProviders`), and each
 //! of its collection definitions as one document of `_urbackend_collections`
 //! (`{projectId, name, model, rls}`) whose id is derived from the project id and the name, so
 //! that two processes defining different collections of one project never overwrite each other.
@@ -14,6 +15,7 @@ use sha2::{Digest, Sha256};
 use store::Document;
 
 use crate::model::CollectionDef;
+use crate::providers::AuthProviders;
 use crate::secrets::EncryptedSecret;
 
 /// A project.
@@ -37,6 +39,11 @@ pub struct Project {
     pub allowed_domains: Vec<String>,
     /// The project's own MongoDB URI, encrypted, when it brings one.
     pub byo_db: Option<EncryptedSecret>,
+    /// The project's web site (`https://…`, no trailing `/`; empty when unset): social logins
+    /// redirect to `<site_url>/auth/callback` and nowhere else.
+    pub site_url: String,
+    /// Social login providers.
+    pub auth_providers: AuthProviders,
     /// When the project was created (ISO 8601).
     pub created_at: String,
     /// When the project document last changed (ISO 8601).
@@ -53,6 +60,8 @@ impl fmt::Debug for Project {
             .field("collections", &self.collections.iter().map(|c| c.name.as_str()).collect::<Vec<_>>())
             .field("allowed_domains", &self.allowed_domains)
             .field("byo_db", &self.byo_db.as_ref().map(|_| "<encrypted>"))
+            .field("site_url", &self.site_url)
+            .field("auth_providers", &self.auth_providers)
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +119,8 @@ pub(crate) fn project_document(project: &Project) -> Document {
     doc.insert("isAuthEnabled".into(), Value::Bool(project.auth_enabled));
     doc.insert("allowedDomains".into(), json!(project.allowed_domains));
     doc.insert("resources".into(), json!({ "db": db }));
+    doc.insert("siteUrl".into(), Value::String(project.site_url.clone()));
+    doc.insert("authProviders".into(), project.auth_providers.to_document());
     doc
 }
 
@@ -139,6 +150,8 @@ pub(crate) fn project_from_document(doc: &Document, collections: Vec<CollectionD
         collections,
         allowed_domains,
         byo_db,
+        site_url: text("siteUrl").unwrap_or_default(),
+        auth_providers: AuthProviders::from_document(doc.get("authProviders")),
         created_at: text("createdAt").unwrap_or_default(),
         updated_at: text("updatedAt").unwrap_or_default(),
     })
@@ -182,6 +195,8 @@ mod tests {
             collections: Vec::new(),
             allowed_domains: vec!["*".into()],
             byo_db: None,
+            site_url: String::new(),
+            auth_providers: AuthProviders::default(),
             created_at: String::new(),
             updated_at: String::new(),
         }
@@ -192,8 +207,13 @@ mod tests {
         let mut project = sample();
         assert_eq!(project_from_document(&project_document(&project), Vec::new()), Some(project.clone()));
         project.byo_db = Some(EncryptedSecret { encrypted: "00".into(), iv: "11".into(), tag: "22".into() });
+        project.site_url = "https://app.example.com".into();
+        project
+            .auth_providers
+            .set("google", crate::OAuthProvider { enabled: true, client_id: "cid".into(), ..Default::default() });
         let doc = project_document(&project);
         assert_eq!(doc["resources"]["db"]["isExternal"], true);
+        assert_eq!(doc["authProviders"]["google"]["clientId"], "cid");
         assert_eq!(project_from_document(&doc, Vec::new()), Some(project));
     }
 

@@ -28,6 +28,7 @@ use crate::error::PlatformError;
 use crate::keys::{ApiKeys, generate_jwt_secret, generate_publishable_key, generate_secret_key, hash_key};
 use crate::model::CollectionDef;
 use crate::project::{Project, collection_doc_id, project_document};
+use crate::providers::{AuthProviders, OAuthProviderUpdate, UNSUPPORTED_PROVIDER, normalize_site_url, oauth_provider};
 use crate::secrets::EncryptedSecret;
 
 /// How often [`Platform::spawn_refresh`] polls the change token.
@@ -213,6 +214,8 @@ impl Platform {
             collections: Vec::new(),
             allowed_domains: vec!["*".to_owned()],
             byo_db: None,
+            site_url: String::new(),
+            auth_providers: AuthProviders::default(),
             created_at: String::new(),
             updated_at: String::new(),
         };
@@ -298,6 +301,34 @@ impl Platform {
         let mut set = Document::new();
         set.insert("resources".into(), serde_json::json!({ "db": db }));
         self.update_project(project_id, set).await
+    }
+
+    /// Sets the project's site URL (see [`normalize_site_url`]; empty unsets it, which leaves
+    /// enabled providers unusable until a new one is set).
+    pub async fn set_site_url(&self, project_id: &str, url: &str) -> Result<Arc<Project>, PlatformError> {
+        let mut set = Document::new();
+        set.insert("siteUrl".into(), Value::String(normalize_site_url(url)?));
+        self.update_project(project_id, set).await
+    }
+
+    /// Changes one social login provider's settings (`github` or `google`): enabling needs a
+    /// client id, a client secret (already encrypted with the master key) and a site URL.
+    pub async fn set_auth_provider(
+        &self,
+        project_id: &str,
+        provider: &str,
+        update: OAuthProviderUpdate,
+    ) -> Result<Arc<Project>, PlatformError> {
+        let provider =
+            oauth_provider(provider).ok_or_else(|| PlatformError::BadRequest(UNSUPPORTED_PROVIDER.to_owned()))?;
+        let _guard = self.write_lock.lock().await;
+        let project = self.catalog.load_project(project_id).await?.ok_or(PlatformError::ProjectNotFound)?;
+        let mut providers = project.auth_providers.clone();
+        providers.set(provider, update.apply(project.auth_providers.get(provider), &project.site_url)?);
+        let mut set = Document::new();
+        set.insert("authProviders".into(), providers.to_document());
+        self.catalog.update(PROJECTS_COLLECTION, project_id, set).await?.ok_or(PlatformError::ProjectNotFound)?;
+        self.committed(project_id).await?.ok_or(PlatformError::ProjectNotFound)
     }
 
     // ---- collections ------------------------------------------------------------------------

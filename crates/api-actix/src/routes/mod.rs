@@ -3,6 +3,7 @@
 mod data;
 mod mail;
 mod schemas;
+mod social;
 mod system;
 mod user_auth;
 
@@ -39,7 +40,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/update-profile", web::put().to(user_auth::update_profile))
             .route("/change-password", web::put().to(user_auth::change_password))
             .route("/refresh-token", web::post().to(user_auth::refresh))
-            .route("/logout", web::post().to(user_auth::logout)),
+            .route("/logout", web::post().to(user_auth::logout))
+            .route("/social/exchange", web::post().to(social::exchange))
+            .route("/social/{provider}/start", web::get().to(social::start))
+            .route("/social/{provider}/callback", web::get().to(social::callback)),
     )
     .route("/api/schemas/{collection}", web::get().to(schemas::get))
     .route("/api/schemas", web::post().to(schemas::create))

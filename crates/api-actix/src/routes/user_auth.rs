@@ -16,25 +16,25 @@ use crate::cookies::{self, header};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
 /// The client's address and user agent, for sessions and throttling.
-struct Client {
+pub(super) struct Client {
     ip: String,
     user_agent: String,
 }
 
 impl Client {
-    fn of(request: &HttpRequest) -> Client {
+    pub(super) fn of(request: &HttpRequest) -> Client {
         Client {
             ip: request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
             user_agent: header(request, "user-agent").unwrap_or_default(),
         }
     }
 
-    fn info(&self) -> ClientInfo<'_> {
+    pub(super) fn info(&self) -> ClientInfo<'_> {
         ClientInfo { ip: &self.ip, user_agent: &self.user_agent }
     }
 }
