@@ -12,7 +12,7 @@ use crate::{mail_commands, serve, stores};
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Mail(command) => mail_commands::run(command).await,
         Command::Project(ProjectCommand::Create { name, no_users, store }) => {
             let (store, _) = stores::open(&store).await?;
