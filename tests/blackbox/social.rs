@@ -390,6 +390,12 @@ fn linking_needs_a_verified_address_on_both_sides(lane: Lane) {
     w.provider.next_google(unverified_google);
     assert!(w.browser().login("google", &w.a.pk).error().contains("the provider email is not verified"));
 
+    // Nor does it open a new account: the real owner of the address could verify it later and
+    // would share the account with this provider identity.
+    w.provider.next_github(github(101, &[("nobody-yet@example.com", true, false)]));
+    assert!(w.browser().login("github", &w.a.pk).error().contains("the provider email is not verified"));
+    w.signup(&w.a, "nobody-yet@example.com"); // 201: no account was created under the address
+
     // A users schema without a verification flag: the provider's word is all there is.
     w.signup(&w.b, "sam@example.com");
     w.provider.next_github(github(5, &[("sam@example.com", true, false)]));

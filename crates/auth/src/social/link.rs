@@ -7,9 +7,11 @@
 //!    users schema has a verification flag). Otherwise someone who signed up with another
 //!    person's address, and never proved it, would be handed that person's provider login
 //!    (CVE-2024-38351 and its kind);
-//! 3. else a new account: a random password hash, the provider id, `authProviders: [provider]`,
-//!    `avatarUrl` when declared, the verification flag as the provider says, generated names as
-//!    signup does (§8.3).
+//! 3. else a new account, only for an address the provider vouches for (otherwise someone could
+//!    open an account under another person's address with a provider account of their own, and
+//!    keep signing in to it after that person verified the address and took it over): a random
+//!    password hash, the provider id, `authProviders: [provider]`, `avatarUrl` when declared, the
+//!    verification flag set, generated names as signup does (§8.3).
 //!
 //! Provider fields are the server's: they are written here whether or not the users schema
 //! declares them (the schema is not strict), and end users can never set them (`PROTECTED_FIELDS`).
@@ -105,6 +107,9 @@ pub(crate) async fn resolve(
         users.set(&user_id, set).await?;
         return Ok(Resolved { user_id, is_new_user: false, linked_by_email: true });
     }
+    if !profile.email_verified {
+        return Err(LinkError::Refused(texts::provider_unverified(provider)));
+    }
     let mut doc = Document::new();
     doc.insert("email".to_owned(), Value::String(email.clone()));
     let password = random::hex_secret::<32>()?;
@@ -115,7 +120,7 @@ pub(crate) async fn resolve(
         doc.insert("avatarUrl".to_owned(), Value::String(avatar.clone()));
     }
     if let Some(field) = users.verification_field() {
-        doc.insert(field.to_owned(), Value::Bool(profile.email_verified));
+        doc.insert(field.to_owned(), Value::Bool(true));
     }
     fill_generated_names(users, &mut doc, &email);
     let stored = users.insert(doc).await?;
