@@ -205,7 +205,25 @@ fn password_changes_revoke_other_sessions(lane: Lane) {
     assert_eq!(refresh_with_header(&t, &t.project.pk, &here).status, 200, "the session that changed it lives on");
 }
 
+fn the_refresh_cookie_is_secure_behind_https(lane: Lane) {
+    let t = Accounts::new("secure-cookie", lane, &["--secure-cookies", "--access-token-ttl", "1h"]);
+    let signup = json!({"email": "xena@example.com", "password": "correct horse"});
+    let reply = t.server.exchange("POST", "/api/userAuth/signup", &[("x-api-key", &t.project.pk)], Some(&signup));
+    assert_eq!((reply.status, reply.body["expiresIn"].clone()), (201, json!("1h")));
+    let cookie = reply.cookies.iter().find(|c| c.starts_with("refreshToken=")).expect("refresh cookie");
+    assert!(cookie.contains("; Secure") && cookie.contains("SameSite=None") && cookie.contains("HttpOnly"), "{cookie}");
+    let token = reply.body["accessToken"].as_str().unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
+    assert_eq!(
+        (claims["userId"].clone(), claims["projectId"].clone()),
+        (reply.body["userId"].clone(), json!(t.project.id))
+    );
+}
+
 crate::on_both_lanes!(
+    the_refresh_cookie_is_secure_behind_https,
     access_tokens_are_checked_strictly,
     refresh_tokens_rotate_and_reuse_revokes_the_family,
     refresh_tokens_belong_to_their_project,
