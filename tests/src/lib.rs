@@ -41,7 +41,8 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// The `urbackend` binary, built once per test run with the same cargo.
+/// The `urbackend` binary, built once per test run with the same cargo (a copy private to this
+/// test process).
 pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
@@ -53,7 +54,12 @@ pub fn binary() -> &'static Path {
         assert!(matches!(status, Ok(s) if s.success()), "building the urbackend binary failed: {status:?}");
         let target =
             std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
-        target.join("debug").join("urbackend")
+        // A private copy: another checkout sharing the target directory may rebuild the binary
+        // while this run's servers start.
+        let built = target.join("debug").join("urbackend");
+        let private = std::env::temp_dir().join(format!("urbackend-under-test-{}", std::process::id()));
+        std::fs::copy(&built, &private).unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+        private
     })
 }
 
