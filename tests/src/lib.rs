@@ -57,8 +57,16 @@ pub fn binary() -> &'static Path {
         // A private copy: another checkout sharing the target directory may rebuild the binary
         // while this run's servers start.
         let built = target.join("debug").join("urbackend");
-        let private = std::env::temp_dir().join(format!("urbackend-under-test-{}", std::process::id()));
-        std::fs::copy(&built, &private).unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+        // Named by the build's size and time, so that runs of one build share one copy.
+        let meta = std::fs::metadata(&built).unwrap_or_else(|e| panic!("{}: {e}", built.display()));
+        let stamp = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let name = format!("urbackend-under-test-{}-{}", meta.len(), stamp.map_or(0, |d| d.as_nanos()));
+        let private = std::env::temp_dir().join(name);
+        if !private.exists() {
+            let partial = private.with_extension(format!("partial-{}", std::process::id()));
+            std::fs::copy(&built, &partial).unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
+            std::fs::rename(&partial, &private).unwrap_or_else(|e| panic!("{}: {e}", private.display()));
+        }
         private
     })
 }
