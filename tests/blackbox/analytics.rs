@@ -153,6 +153,10 @@ fn metrics_count_requests_by_route_and_status(lane: Lane) {
     );
     assert!(text.contains("urbackend_webhook_queue_depth 0"), "{text}");
     assert!(text.contains("urbackend_webhook_delivery_failures_total 0"), "{text}");
+    if matches!(lane, Lane::Embedded) {
+        assert!(text.contains("urbackend_store_readers_in_use "), "{text}");
+        assert!(text.lines().any(|l| l.starts_with("urbackend_store_readers_max ") && !l.ends_with(" 0")), "{text}");
+    }
     drop(server);
     let open = Server::start_with(&backend, &["--metrics-public"]);
     let (status, text) = metrics_text(&open, None);

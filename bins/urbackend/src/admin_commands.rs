@@ -1,7 +1,7 @@
 //! `urbackend admin token`: creates (or revokes) an admin token, and the wiring of the admin
 //! endpoints for `serve` (admin tokens, analytics, the Prometheus recorder of `/metrics`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use api_actix::{AdminSettings, MetricsRenderer};
@@ -33,6 +33,21 @@ pub(crate) async fn run(command: AdminCommand) -> anyhow::Result<()> {
     }
 }
 
+/// The embedded store whose reader pool `/metrics` reports (the MongoDB driver keeps its pool
+/// to itself).
+static EMBEDDED: OnceLock<store_sqlite::SqliteStore> = OnceLock::new();
+
+/// Whether this process serves `/metrics` ([`install_metrics`] ran).
+static INSTALLED: OnceLock<()> = OnceLock::new();
+
+/// Reports this store's reader pool in `/metrics` (the first embedded store a server opens;
+/// command-line subcommands keep no reference to their store).
+pub(crate) fn watch_readers(store: &store_sqlite::SqliteStore) {
+    if INSTALLED.get().is_some() {
+        let _ = EMBEDDED.set(store.clone());
+    }
+}
+
 /// Installs the process-wide Prometheus recorder (histograms with
 /// [`analytics::telemetry::DURATION_BUCKETS`]) and returns its renderer.
 pub(crate) fn install_metrics() -> anyhow::Result<MetricsRenderer> {
@@ -42,7 +57,12 @@ pub(crate) fn install_metrics() -> anyhow::Result<MetricsRenderer> {
         .install_recorder()
         .context("installing the metrics recorder")?;
     analytics::telemetry::describe();
+    let _ = INSTALLED.set(());
     Ok(Arc::new(move || {
+        if let Some(store) = EMBEDDED.get() {
+            let (in_use, max) = store.readers_in_use();
+            analytics::telemetry::set_store_readers(in_use, max);
+        }
         handle.run_upkeep();
         handle.render()
     }))

@@ -22,6 +22,11 @@ pub const WEBHOOK_DELIVERY_FAILURES_TOTAL: &str = "urbackend_webhook_delivery_fa
 /// Counter of request log entries dropped because the log writer fell behind.
 pub const REQUEST_LOG_DROPPED_TOTAL: &str = "urbackend_request_log_dropped_total";
 
+/// Gauge: reader connections of the embedded store in use.
+pub const STORE_READERS_IN_USE: &str = "urbackend_store_readers_in_use";
+/// Gauge: reader connections the embedded store may use at once.
+pub const STORE_READERS_MAX: &str = "urbackend_store_readers_max";
+
 /// The bucket bounds of the duration histograms, in seconds (1 ms to 10 s).
 pub const DURATION_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
@@ -61,6 +66,12 @@ pub fn set_webhook_queue_depth(depth: u64) {
 /// One failed webhook delivery attempt.
 pub fn webhook_delivery_failed() {
     metrics::counter!(WEBHOOK_DELIVERY_FAILURES_TOTAL).increment(1);
+}
+
+/// The embedded store's reader pool: connections in use and the most at once.
+pub fn set_store_readers(in_use: usize, max: usize) {
+    metrics::gauge!(STORE_READERS_IN_USE).set(in_use as f64);
+    metrics::gauge!(STORE_READERS_MAX).set(max as f64);
 }
 
 /// One request log entry dropped.
