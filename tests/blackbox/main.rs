@@ -8,6 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 mod accounts;
+mod analytics;
 mod codes;
 mod fixture;
 mod http_edges;

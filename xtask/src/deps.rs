@@ -48,6 +48,7 @@ const LAYERS: &[(&str, Layer, Uses)] = &[
     ("dataplane",       Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
     ("mail",            Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
     ("storage",         Layer::Library, Uses::Only(&[])),
+    ("analytics",       Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
     ("api-actix",       Layer::Library, Uses::AllLibraries),
     ("urbackend",       Layer::Binary,  Uses::AllLibraries),
     ("xtask",           Layer::Tool,    Uses::Only(&[])),

@@ -44,6 +44,22 @@ pub(crate) enum Command {
     /// Manage mail templates.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Operator credentials.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Create an admin token for `/api/admin/…` and `/metrics` (printed once as
+    /// `{"token": …, "id": …}`; only its SHA-256 is stored), or revoke one by id.
+    Token {
+        /// Revoke the token with this id instead of creating one.
+        #[arg(long)]
+        revoke: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Where the configuration and data live.
@@ -80,6 +96,9 @@ pub(crate) struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "URBACKEND_WORKERS")]
     pub(crate) workers: Option<usize>,
+    /// Serve `GET /metrics` without an admin token.
+    #[arg(long, env = "URBACKEND_METRICS_PUBLIC", default_value_t = false)]
+    pub(crate) metrics_public: bool,
     #[command(flatten)]
     pub(crate) accounts: AccountArgs,
     #[command(flatten)]

@@ -4,6 +4,7 @@
 //! change the configuration in the same store, and a running server sees the change within a
 //! second (design.md, "The command line"). Every flag has an environment variable.
 
+mod admin_commands;
 mod cli;
 mod commands;
 mod mail_commands;

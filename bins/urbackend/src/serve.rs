@@ -14,7 +14,7 @@ use dataplane::DataPlane;
 use platform::{MasterKey, Platform};
 
 use crate::cli::{ServeArgs, SocialArgs};
-use crate::{mail_commands, mailer, stores};
+use crate::{admin_commands, mail_commands, mailer, stores};
 
 /// Blocking threads per HTTP worker.
 const BLOCKING_THREADS: usize = 8;
@@ -23,21 +23,24 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Bound first: the public URL defaults to the address actually bound (port 0 picks one).
     let listener = std::net::TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
     let bound = listener.local_addr().context("reading the bound address")?;
+    let metrics = admin_commands::install_metrics()?;
     let (store, description) = stores::open(&args.store).await?;
+    let store = analytics::TimedStore::wrap(store);
     let master_key = stores::master_key(&args.store)?;
     let platform = Arc::new(Platform::open(store.clone()).await.context("opening the platform")?);
     let _refresh = platform.spawn_refresh();
     let resolver = Arc::new(stores::Resolver::new(store.clone(), master_key.clone()));
     let data = Arc::new(DataPlane::new(platform.clone(), resolver.clone()));
     let mail = Arc::new(mail_commands::service(&args.mail, &args.store, store.clone()).await?);
-    let auth = accounts(&args, store.clone(), resolver, mail.clone(), platform, master_key, bound)?;
+    let auth = accounts(&args, store.clone(), resolver.clone(), mail.clone(), platform, master_key, bound)?;
     let _sweeper = spawn_sweeper(auth.accounts.clone());
     let config = HttpConfig {
         max_body_bytes: args.max_body_bytes,
         rate_limit_per_ip: args.rate_limit_per_ip,
         rate_limit_per_project: args.rate_limit_per_project,
     };
-    let state = AppState::new(data, auth, mail, config, RequestLog::spawn(store));
+    let admin = admin_commands::settings(store.clone(), resolver.clone(), metrics, args.metrics_public).await?;
+    let state = AppState::new(data, auth, mail, config, RequestLog::spawn(store)).with_admin(admin);
     // Blocking work (the embedded store's reads) is bounded by the store itself (a few reader
     // connections), so a small blocking pool per worker suffices; the default of hundreds of
     // threads only grows memory (each thread gets its own allocator arena) under slow queries.

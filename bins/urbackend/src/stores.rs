@@ -26,6 +26,7 @@ pub(crate) async fn open(args: &StoreArgs) -> anyhow::Result<(Arc<dyn DocumentSt
         .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
     let path = args.data_dir.join(SQLITE_FILE);
     let store = store_sqlite::SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    crate::admin_commands::watch_readers(&store);
     Ok((Arc::new(store), format!("sqlite:{}", path.display())))
 }
 

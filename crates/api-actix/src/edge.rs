@@ -1,5 +1,6 @@
 //! What every request passes through before and after its route: CORS (spec §2.1: `*` by
-//! default, preflights answered with 204), the per-IP rate limit, and the request log entry.
+//! default, preflights answered with 204), the per-IP rate limit, the request log entry (with
+//! the route pattern) and the HTTP metrics (`analytics::telemetry`).
 //! The client IP is the peer address: `X-Forwarded-For` is not trusted.
 
 use std::time::Instant;
@@ -46,13 +47,18 @@ pub(crate) async fn handle(
     let origin = request.headers().get(header::ORIGIN).cloned();
     let mut response = next.call(request).await?.map_into_boxed_body();
     add_cors(response.headers_mut(), origin);
+    let endpoint = response.request().match_pattern();
+    let elapsed = started.elapsed();
+    let route = endpoint.as_deref().unwrap_or("unmatched");
+    analytics::telemetry::http_request(&method, route, response.status().as_u16(), elapsed);
     if let Some(state) = state {
         let tags = response.request().extensions().get::<LogTags>().cloned();
         state.log.record(LogEntry {
             method,
             path,
+            endpoint,
             status: response.status().as_u16(),
-            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms: elapsed.as_secs_f64() * 1000.0,
             key_role: tags.as_ref().map(|t| t.key_role),
             project_id: tags.map(|t| t.project_id),
             timestamp: store::now_timestamp(),

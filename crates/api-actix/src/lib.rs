@@ -7,6 +7,7 @@
 //! application for the binary and for tests alike.
 
 mod access;
+mod admin;
 mod body;
 mod cookies;
 mod edge;
@@ -20,6 +21,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, middleware, web};
 
+pub use admin::{ADMIN_TOKEN_REQUIRED, AdminSettings, MetricsRenderer};
 pub use error::ApiError;
 pub use limits::{PROJECT_RATE_LIMITED, RateLimiter, TOO_MANY_REQUESTS};
 pub use request_log::{LogEntry, REQUEST_LOG_COLLECTION, RequestLog};

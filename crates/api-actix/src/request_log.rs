@@ -13,7 +13,7 @@ use store::{CollectionSpec, Document, DocumentStore};
 use tokio::sync::mpsc;
 
 /// The physical collection of request log entries in the platform store.
-pub const REQUEST_LOG_COLLECTION: &str = "_urbackend_request_logs";
+pub const REQUEST_LOG_COLLECTION: &str = analytics::REQUEST_LOG_COLLECTION;
 
 const CHANNEL_CAPACITY: usize = 16_384;
 const BATCH: usize = 512;
@@ -26,6 +26,8 @@ pub struct LogEntry {
     pub method: String,
     /// Path without the query string (which may carry a key).
     pub path: String,
+    /// The route pattern (`/api/data/{collection}/{id}`), when a route matched.
+    pub endpoint: Option<String>,
     /// Response status.
     pub status: u16,
     /// Latency in milliseconds.
@@ -44,6 +46,7 @@ impl LogEntry {
             "projectId": self.project_id,
             "method": self.method,
             "path": self.path,
+            "endpoint": self.endpoint,
             "status": self.status,
             "responseTimeMs": (self.latency_ms * 100.0).round() / 100.0,
             "keyRole": self.key_role,
@@ -81,6 +84,7 @@ impl RequestLog {
         if let Some(tx) = &self.tx {
             if tx.try_send(entry).is_err() {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
+                analytics::telemetry::request_log_dropped();
             }
         }
     }
@@ -125,6 +129,7 @@ mod tests {
         LogEntry {
             method: "GET".into(),
             path: path.into(),
+            endpoint: Some("/api/data/{collection}/{id}".into()),
             status: 200,
             latency_ms: 1.234,
             key_role: Some("publishable"),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use dataplane::DataPlane;
 use mail::MailService;
 
+use crate::admin::AdminSettings;
 use crate::limits::RateLimiter;
 use crate::request_log::RequestLog;
 
@@ -56,6 +57,8 @@ pub struct AppState {
     pub log: RequestLog,
     /// End-user accounts.
     pub auth: AuthSettings,
+    /// Admin tokens, analytics and metrics (`None`: the admin endpoints answer 404).
+    pub admin: Option<Arc<AdminSettings>>,
 }
 
 impl AppState {
@@ -68,6 +71,12 @@ impl AppState {
         log: RequestLog,
     ) -> AppState {
         let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_per_project));
-        AppState { data, mail, config: Arc::new(config), limiter, log, auth }
+        AppState { data, mail, config: Arc::new(config), limiter, log, auth, admin: None }
+    }
+
+    /// The same state with the admin endpoints enabled.
+    pub fn with_admin(mut self, admin: AdminSettings) -> AppState {
+        self.admin = Some(Arc::new(admin));
+        self
     }
 }

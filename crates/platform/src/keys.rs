@@ -85,6 +85,11 @@ pub fn generate_jwt_secret() -> Result<String, RandomUnavailable> {
     generate(JWT_SECRET_PREFIX)
 }
 
+/// A new admin token, `adm_` and 43 base64url characters (see [`crate::admin`]).
+pub fn generate_admin_token() -> Result<String, RandomUnavailable> {
+    generate(crate::admin::ADMIN_TOKEN_PREFIX)
+}
+
 /// The stored form of a key: SHA-256 of the whole key string, lower-case hex (64 characters).
 pub fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))

@@ -9,6 +9,7 @@
 //! * [`keys`] and [`secrets`]: API keys and JWT secrets (spec §3.1), and AES-256-GCM encryption of
 //!   secrets at rest (spec §13.6).
 //! * [`providers`]: a project's social login providers and site URL (spec §8.12).
+//! * [`admin`]: operator tokens, stored as SHA-256 hashes only.
 //! * [`Platform`]: projects kept in reserved collections of the platform store, with an
 //!   in-memory snapshot that every process sharing the store keeps fresh within a second.
 //!
@@ -35,6 +36,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod admin;
 mod cache;
 mod catalog;
 mod date;
@@ -49,6 +51,7 @@ pub mod secrets;
 mod service;
 pub mod validate;
 
+pub use admin::{ADMIN_TOKENS_COLLECTION, AdminTokens, NewAdminToken};
 pub use definition::DefinitionError;
 pub use error::PlatformError;
 pub use keys::{ApiKeys, hash_key, hashes_equal};

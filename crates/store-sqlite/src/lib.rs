@@ -168,6 +168,11 @@ impl SqliteStore {
         &self.inner.path
     }
 
+    /// The reader pool: reads running now, and the most that may run at once (for metrics).
+    pub fn readers_in_use(&self) -> (usize, usize) {
+        self.inner.readers.usage()
+    }
+
     async fn read<T, F>(&self, read: F) -> Result<T, StoreError>
     where
         T: Send + 'static,

@@ -74,12 +74,19 @@ pub(crate) struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
+    capacity: usize,
 }
 
 impl Readers {
     /// A pool of at most `capacity` readers of `path`, opened on demand.
     pub(crate) fn new(path: PathBuf, capacity: usize) -> Readers {
-        Readers { path, idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(capacity.max(1))) }
+        let capacity = capacity.max(1);
+        Readers { path, idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(capacity)), capacity }
+    }
+
+    /// How many reads run now, and how many may run at once (for metrics).
+    pub(crate) fn usage(&self) -> (usize, usize) {
+        (self.capacity.saturating_sub(self.permits.available_permits()), self.capacity)
     }
 
     /// How many reads may run at once: twice the cores, between 2 and 8.

@@ -1,5 +1,6 @@
 //! The route table: every path of the public API in one place.
 
+mod admin;
 mod data;
 mod mail;
 mod schemas;
@@ -48,6 +49,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .route("/api/schemas/{collection}", web::get().to(schemas::get))
     .route("/api/schemas", web::post().to(schemas::create))
     .route("/api/mail/send", web::post().to(mail::send))
+    .route("/api/admin/projects/{id}/analytics", web::get().to(admin::analytics))
+    .route("/metrics", web::get().to(admin::metrics))
     .route("/api/health", web::get().to(system::health))
     .route("/api/health/live", web::get().to(system::live))
     .route("/", web::get().to(system::root))
