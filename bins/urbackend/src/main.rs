@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod files;
 mod mail_commands;
 mod mailer;
 mod serve;

@@ -56,6 +56,8 @@ pub struct AppState {
     pub log: RequestLog,
     /// End-user accounts.
     pub auth: AuthSettings,
+    /// File storage (`None`: the storage routes answer 503).
+    pub files: Option<Arc<storage::Files>>,
 }
 
 impl AppState {
@@ -68,6 +70,12 @@ impl AppState {
         log: RequestLog,
     ) -> AppState {
         let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_per_project));
-        AppState { data, mail, config: Arc::new(config), limiter, log, auth }
+        AppState { data, mail, config: Arc::new(config), limiter, log, auth, files: None }
+    }
+
+    /// The same state with file storage.
+    pub fn with_files(mut self, files: Arc<storage::Files>) -> AppState {
+        self.files = Some(files);
+        self
     }
 }
