@@ -40,7 +40,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         rate_limit_per_project: args.rate_limit_per_project,
     };
     let admin = admin_commands::settings(store.clone(), resolver.clone(), metrics, args.metrics_public).await?;
-    let state = AppState::new(data, auth, mail, config, RequestLog::spawn(store)).with_admin(admin);
+    let public_url = args.social.public_url.as_deref();
+    let files = Arc::new(crate::files::service(&args.files, &args.store, public_url, bound, store.clone()).await?);
+    let state = AppState::new(data, auth, mail, config, RequestLog::spawn(store)).with_admin(admin).with_files(files);
     // Blocking work (the embedded store's reads) is bounded by the store itself (a few reader
     // connections), so a small blocking pool per worker suffices; the default of hundreds of
     // threads only grows memory (each thread gets its own allocator arena) under slow queries.
