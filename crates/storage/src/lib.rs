@@ -231,7 +231,12 @@ impl Files {
         match result {
             Ok(written) => {
                 let set = json!({"state": "stored", "size": written.size, "contentType": written.content_type});
-                self.records.update(FILES_COLLECTION, &id, set).await?;
+                if self.records.update(FILES_COLLECTION, &id, set).await?.is_none() {
+                    // Deleted while it was being written: the delete wins.
+                    upload::remove(&*self.objects, &Path::from(path)).await?;
+                    self.ledger.release(project_id, written.reserved).await?;
+                    return Err(StorageError::NotReady);
+                }
                 self.ledger.release(project_id, written.reserved.saturating_sub(written.size)).await
             }
             Err(failed) => {

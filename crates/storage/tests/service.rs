@@ -129,7 +129,11 @@ async fn an_endless_upload_stops_at_the_limit_and_leaves_nothing() {
     let endless =
         stream::iter(std::iter::once(Bytes::from(png(4096))).chain(std::iter::repeat(Bytes::from(vec![0u8; 4096]))))
             .map(Ok::<Bytes, std::io::Error>);
-    let error = files.upload(P, "big.png", "image/png", endless).await.unwrap_err();
+    let upload = files.upload(P, "big.png", "image/png", endless);
+    let error = tokio::time::timeout(std::time::Duration::from_secs(20), upload)
+        .await
+        .expect("the upload stopped")
+        .unwrap_err();
     assert!(matches!(error, StorageError::TooLarge { limit: 65_536 }), "{error}");
     assert_eq!(error.client_message(), "File size exceeds limit.");
     assert!(world.stored_files().is_empty(), "{:?}", world.stored_files());
