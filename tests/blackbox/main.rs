@@ -19,6 +19,7 @@ mod queries;
 mod schemas;
 mod sessions;
 mod social;
+mod storage;
 
 /// Runs each named test `fn(Lane)` twice: `embedded::<name>` and `mongo::<name>`.
 #[macro_export]

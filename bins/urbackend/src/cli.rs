@@ -105,6 +105,8 @@ pub(crate) struct ServeArgs {
     pub(crate) mail: MailArgs,
     #[command(flatten)]
     pub(crate) social: SocialArgs,
+    #[command(flatten)]
+    pub(crate) files: crate::files::FileArgs,
 }
 
 /// Social login: this server's public URL and the providers' endpoints (overridable so that a

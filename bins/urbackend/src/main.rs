@@ -7,6 +7,7 @@
 mod admin_commands;
 mod cli;
 mod commands;
+mod files;
 mod mail_commands;
 mod mailer;
 mod serve;

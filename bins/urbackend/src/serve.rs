@@ -33,13 +33,16 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let data = Arc::new(DataPlane::new(platform.clone(), resolver.clone()));
     let mail = Arc::new(mail_commands::service(&args.mail, &args.store, store.clone()).await?);
     let auth = accounts(&args, store.clone(), resolver.clone(), mail.clone(), platform, master_key, bound)?;
+    let _sweeper = spawn_sweeper(auth.accounts.clone());
     let config = HttpConfig {
         max_body_bytes: args.max_body_bytes,
         rate_limit_per_ip: args.rate_limit_per_ip,
         rate_limit_per_project: args.rate_limit_per_project,
     };
     let admin = admin_commands::settings(store.clone(), resolver.clone(), metrics, args.metrics_public).await?;
-    let state = AppState::new(data, auth, mail, config, RequestLog::spawn(store)).with_admin(admin);
+    let public_url = args.social.public_url.as_deref();
+    let files = Arc::new(crate::files::service(&args.files, &args.store, public_url, bound, store.clone()).await?);
+    let state = AppState::new(data, auth, mail, config, RequestLog::spawn(store)).with_admin(admin).with_files(files);
     // Blocking work (the embedded store's reads) is bounded by the store itself (a few reader
     // connections), so a small blocking pool per worker suffices; the default of hundreds of
     // threads only grows memory (each thread gets its own allocator arena) under slow queries.
@@ -107,4 +110,25 @@ fn social_config(args: &SocialArgs, bound: SocketAddr) -> SocialConfig {
         },
         ..SocialConfig::default()
     }
+}
+
+/// How often expired sessions, codes and OAuth states are removed.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes what the accounts no longer need, every [`SWEEP_EVERY`], for the server's lifetime.
+fn spawn_sweeper(accounts: Arc<Accounts>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(SWEEP_EVERY);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            match accounts.sweep(now_ms).await {
+                Ok(swept) => tracing::debug!(?swept, "swept the accounts' expired documents"),
+                Err(error) => tracing::warn!(%error, "sweeping the accounts' expired documents failed"),
+            }
+        }
+    })
 }

@@ -107,3 +107,15 @@ impl From<MailError> for ApiError {
         ApiError::new(error.status(), error.client_message())
     }
 }
+
+impl From<storage::StorageError> for ApiError {
+    fn from(error: storage::StorageError) -> Self {
+        if let storage::StorageError::Store(e) = error {
+            return DataError::from(e).into();
+        }
+        if error.is_internal() {
+            tracing::error!(error = %error, "storage request failed");
+        }
+        ApiError::new(error.status(), error.client_message())
+    }
+}

@@ -59,6 +59,8 @@ pub struct AppState {
     pub auth: AuthSettings,
     /// Admin tokens, analytics and metrics (`None`: the admin endpoints answer 404).
     pub admin: Option<Arc<AdminSettings>>,
+    /// File storage (`None`: the storage routes answer 503).
+    pub files: Option<Arc<storage::Files>>,
 }
 
 impl AppState {
@@ -71,12 +73,18 @@ impl AppState {
         log: RequestLog,
     ) -> AppState {
         let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_per_project));
-        AppState { data, mail, config: Arc::new(config), limiter, log, auth, admin: None }
+        AppState { data, mail, config: Arc::new(config), limiter, log, auth, admin: None, files: None }
     }
 
     /// The same state with the admin endpoints enabled.
     pub fn with_admin(mut self, admin: AdminSettings) -> AppState {
         self.admin = Some(Arc::new(admin));
+        self
+    }
+
+    /// The same state with file storage.
+    pub fn with_files(mut self, files: Arc<storage::Files>) -> AppState {
+        self.files = Some(files);
         self
     }
 }

@@ -76,6 +76,11 @@ impl SystemStore {
         stored.pop().ok_or_else(|| internal("insert returned nothing"))
     }
 
+    /// Deletes one document; whether it was there.
+    pub(crate) async fn delete(&self, physical: &str, id: &str) -> Result<bool, AuthError> {
+        Ok(self.store.delete(&self.spec(physical), &secret_scope(physical, id)?).await?.is_some())
+    }
+
     pub(crate) async fn get(&self, physical: &str, id: &str) -> Result<Option<Document>, AuthError> {
         let Ok(id) = DocId::parse(id) else { return Ok(None) };
         Ok(self.store.get(&self.spec(physical), &id, &ReadScope::All).await?)

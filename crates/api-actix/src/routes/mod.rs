@@ -5,6 +5,7 @@ mod data;
 mod mail;
 mod schemas;
 mod social;
+mod storage;
 mod system;
 mod user_auth;
 
@@ -51,6 +52,16 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .route("/api/mail/send", web::post().to(mail::send))
     .route("/api/admin/projects/{id}/analytics", web::get().to(admin::analytics))
     .route("/metrics", web::get().to(admin::metrics))
+    .service(
+        web::scope("/api/storage")
+            .route("/upload", web::post().to(storage::upload))
+            .route("/upload-request", web::post().to(storage::upload_request))
+            .route("/upload-confirm", web::post().to(storage::upload_confirm))
+            .route("/file", web::delete().to(storage::delete_file))
+            .route("/all", web::delete().to(storage::delete_all))
+            .route("/signed/{token}", web::put().to(storage::put_signed))
+            .route("/files/{path:.*}", web::get().to(storage::download)),
+    )
     .route("/api/health", web::get().to(system::health))
     .route("/api/health/live", web::get().to(system::live))
     .route("/", web::get().to(system::root))

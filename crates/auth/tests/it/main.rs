@@ -181,3 +181,28 @@ async fn users_with_bcrypt_hashes_log_in_and_are_upgraded() {
     let bad = json!({"email": "old@example.com", "password": "not it at all"});
     assert_eq!(w.accounts.login(&w.project, &bad, CLIENT, NOW).await.unwrap_err().status(), 400);
 }
+
+#[tokio::test]
+async fn sweeps_remove_what_expired_and_nothing_alive() {
+    let w = World::new().await;
+    // Latches carry the store's own timestamp, so this test runs at the real time.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let signup = json!({"email": "eve@example.com", "password": "correct horse"});
+    w.accounts.signup(&w.project, &signup, CLIENT, now).await.unwrap();
+    let login = json!({"email": "eve@example.com", "password": "correct horse"});
+    let session = w.accounts.login(&w.project, &login, CLIENT, now).await.unwrap();
+    let rotated = w.accounts.refresh(&w.project, Some(&session.refresh_token), CLIENT, now).await.unwrap();
+    // Nothing has expired yet.
+    assert_eq!(w.accounts.sweep(now).await.unwrap(), auth::Swept::default());
+    // Ten minutes on: the signup's verification code is gone, the sessions live.
+    let swept = w.accounts.sweep(now + 10 * 60 * 1000).await.unwrap();
+    assert_eq!(swept.expired, 1, "{swept:?}");
+    w.accounts.refresh(&w.project, Some(&rotated.refresh_token), CLIENT, now + 10 * 60 * 1000).await.unwrap();
+    // Past the refresh lifetime and a day: the four sessions (signup, login, two rotations) and
+    // every latch are gone.
+    let later = now + 9 * 24 * 60 * 60 * 1000;
+    let swept = w.accounts.sweep(later).await.unwrap();
+    assert_eq!(swept.expired, 4, "{swept:?}");
+    assert!(swept.latches >= 2, "{swept:?}");
+    assert_eq!(w.accounts.sweep(later).await.unwrap(), auth::Swept::default());
+}
