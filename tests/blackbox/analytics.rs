@@ -46,7 +46,7 @@ fn analytics_count_requests_per_endpoint_status_class_and_day(lane: Lane) {
     let (backend, _mongo) = backend(&dir, "analytics", lane);
     let project = Project::create(&backend, "measured");
     project.put_collection(&backend, &dir, &definition("notes", "off"));
-    let server = Server::start_with(&backend, &["--rate-limit-per-ip", "0"]);
+    let server = crate::storage::start(&backend, &dir, &[]);
     let pk = [("x-api-key", project.pk.as_str())];
     let (status, _) =
         server.request("POST", "/api/data/notes", &[("x-api-key", &project.sk)], Some(&json!({"title": "a"})));
@@ -95,6 +95,11 @@ fn analytics_count_requests_per_endpoint_status_class_and_day(lane: Lane) {
     for bad in ["?days=0", "?days=367", "?days=x"] {
         assert_eq!(analytics(&server, &project.id, bad, &token).0, 400, "{bad}");
     }
+    // The bytes of the project's files come from the storage quota ledger.
+    let uploaded = crate::storage::upload(&server, &project.sk, "a.png", "image/png", &crate::storage::png(5000));
+    assert_eq!(uploaded.status, 201);
+    let (status, body) = analytics(&server, &project.id, "", &token);
+    assert_eq!((status, body["storageBytes"].clone()), (200, json!(5000)), "{body}");
     let (status, body) = analytics(&server, "0123456789abcdef01234567", "", &token);
     assert_eq!((status, body["success"].clone(), body["code"].clone()), (404, json!(false), json!(404)));
     // A revoked token opens nothing.

@@ -17,14 +17,14 @@ use crate::fixture::{Project, backend};
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 const SK_ONLY: &str = "Forbidden. This action requires a Secret Key (sk_live_...).";
 
-fn png(size: usize) -> Vec<u8> {
+pub(crate) fn png(size: usize) -> Vec<u8> {
     let mut bytes = PNG.to_vec();
     bytes.resize(size, 7);
     bytes
 }
 
 /// A server with its files in `<dir>/files` (on both lanes).
-fn start(backend: &Backend, dir: &TempDir, extra: &[&str]) -> Server {
+pub(crate) fn start(backend: &Backend, dir: &TempDir, extra: &[&str]) -> Server {
     let files = files_dir(dir).display().to_string();
     let mut args = vec!["--rate-limit-per-ip", "0", "--files-dir", files.as_str()];
     args.extend_from_slice(extra);
@@ -49,8 +49,8 @@ fn stored_files(dir: &TempDir) -> Vec<PathBuf> {
 }
 
 /// An answer with its headers and raw body.
-struct Raw {
-    status: u16,
+pub(crate) struct Raw {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
@@ -100,7 +100,7 @@ fn multipart(name: &str, filename: &str, content_type: &str, bytes: &[u8]) -> (S
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-fn upload(server: &Server, key: &str, filename: &str, content_type: &str, bytes: &[u8]) -> Raw {
+pub(crate) fn upload(server: &Server, key: &str, filename: &str, content_type: &str, bytes: &[u8]) -> Raw {
     let (header, body) = multipart("file", filename, content_type, bytes);
     let url = format!("{}/api/storage/upload", server.base);
     raw("POST", &url, &[("x-api-key", key), ("Content-Type", &header)], Some(&body))

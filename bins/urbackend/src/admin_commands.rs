@@ -1,5 +1,6 @@
 //! `urbackend admin token`: creates (or revokes) an admin token, and the wiring of the admin
-//! endpoints for `serve` (admin tokens, analytics, the Prometheus recorder of `/metrics`).
+//! endpoints for `serve` (admin tokens, analytics with the files' bytes from the storage quota
+//! ledger, the Prometheus recorder of `/metrics`).
 
 use std::sync::{Arc, OnceLock};
 
@@ -72,10 +73,21 @@ pub(crate) fn install_metrics() -> anyhow::Result<MetricsRenderer> {
 pub(crate) async fn settings(
     store: Arc<dyn DocumentStore>,
     resolver: Arc<dyn platform::StoreResolver>,
+    usage: Arc<dyn analytics::StorageUsage>,
     metrics: MetricsRenderer,
     metrics_public: bool,
 ) -> anyhow::Result<AdminSettings> {
-    let analytics = analytics::Analytics::new(store.clone(), resolver, Arc::new(analytics::NoStorageUsage));
+    let analytics = analytics::Analytics::new(store.clone(), resolver, usage);
     analytics.ensure_index().await.context("indexing the request log")?;
     Ok(AdminSettings { tokens: AdminTokens::new(store), analytics, metrics: Some(metrics), metrics_public })
+}
+
+/// The bytes of a project's files, from the storage quota ledger (`storageBytes` of the analytics).
+pub(crate) struct FilesUsage(pub(crate) Arc<storage::Files>);
+
+#[async_trait::async_trait]
+impl analytics::StorageUsage for FilesUsage {
+    async fn bytes_used(&self, project: &platform::Project) -> Result<u64, store::StoreError> {
+        self.0.ledger().used(&project.id).await.map_err(|e| store::StoreError::Internal(e.to_string()))
+    }
 }

@@ -39,9 +39,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         rate_limit_per_ip: args.rate_limit_per_ip,
         rate_limit_per_project: args.rate_limit_per_project,
     };
-    let admin = admin_commands::settings(store.clone(), resolver.clone(), metrics, args.metrics_public).await?;
     let public_url = args.social.public_url.as_deref();
     let files = Arc::new(crate::files::service(&args.files, &args.store, public_url, bound, store.clone()).await?);
+    let usage = Arc::new(admin_commands::FilesUsage(files.clone()));
+    let admin = admin_commands::settings(store.clone(), resolver.clone(), usage, metrics, args.metrics_public).await?;
     let state = AppState::new(data, auth, mail, config, RequestLog::spawn(store)).with_admin(admin).with_files(files);
     // Blocking work (the embedded store's reads) is bounded by the store itself (a few reader
     // connections), so a small blocking pool per worker suffices; the default of hundreds of
