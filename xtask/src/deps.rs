@@ -47,6 +47,7 @@ const LAYERS: &[(&str, Layer, Uses)] = &[
     ("platform",        Layer::Library, Uses::Only(&["store", "rls-core", "query"])),
     ("dataplane",       Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
     ("mail",            Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
+    ("webhooks",        Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
     ("storage",         Layer::Library, Uses::Only(&[])),
     ("api-actix",       Layer::Library, Uses::AllLibraries),
     ("urbackend",       Layer::Binary,  Uses::AllLibraries),
