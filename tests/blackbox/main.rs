@@ -18,6 +18,7 @@ mod queries;
 mod schemas;
 mod sessions;
 mod social;
+mod webhooks;
 
 /// Runs each named test `fn(Lane)` twice: `embedded::<name>` and `mongo::<name>`.
 #[macro_export]

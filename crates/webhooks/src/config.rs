@@ -266,19 +266,20 @@ impl Registry {
 
     /// Reloads when the token changed; `true` when it reloaded.
     pub async fn refresh(&self) -> Result<bool, WebhookError> {
-        let token = self.store.token().await?;
+        // Read before the webhooks: a change announced after this read is seen by the next poll.
+        let token = self.store.token().await?.unwrap_or_default();
         let current = match self.snapshot.read() {
             Ok(guard) => guard.0.clone(),
             Err(poisoned) => poisoned.into_inner().0.clone(),
         };
-        if current.is_some() && current == token {
+        if current.as_ref() == Some(&token) {
             return Ok(false);
         }
         let mut by_project: HashMap<String, Vec<Webhook>> = HashMap::new();
         for hook in self.store.all().await? {
             by_project.entry(hook.project_id.clone()).or_default().push(hook);
         }
-        let fresh = (Some(token.unwrap_or_default()), Arc::new(by_project));
+        let fresh = (Some(token), Arc::new(by_project));
         match self.snapshot.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,

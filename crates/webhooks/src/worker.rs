@@ -250,3 +250,7 @@ mod tests {
         assert_eq!(fast.retry_delay(2), Duration::from_secs(4));
     }
 }
+
+#[cfg(test)]
+#[path = "worker_tests.rs"]
+mod claim_tests;
