@@ -37,6 +37,7 @@ impl Received {
 struct Shared {
     received: Mutex<Vec<Received>>,
     plan: Mutex<VecDeque<u16>>,
+    delay: Mutex<Duration>,
 }
 
 /// The receiver; stopped on drop.
@@ -84,6 +85,11 @@ impl Receiver {
     /// Queues statuses for the next requests (200 after them).
     pub fn answer(&self, statuses: &[u16]) {
         self.shared.plan.lock().unwrap().extend(statuses);
+    }
+
+    /// Holds every answer for this long (a slow target: deliveries stay in flight).
+    pub fn delay(&self, delay: Duration) {
+        *self.shared.delay.lock().unwrap() = delay;
     }
 
     /// Every request so far.
@@ -162,6 +168,8 @@ fn serve(stream: TcpStream, shared: &Shared) {
     let answered = shared.plan.lock().unwrap().pop_front().unwrap_or(200);
     let received = Received { method, path, headers, body: String::from_utf8_lossy(&body).into_owned(), answered };
     shared.received.lock().unwrap().push(received);
+    let delay = *shared.delay.lock().unwrap();
+    std::thread::sleep(delay);
     let reply = format!("HTTP/1.1 {answered} Planned\r\nContent-Length: 7\r\nConnection: close\r\n\r\nplanned");
     let mut stream = reader.into_inner();
     let _ = stream.write_all(reply.as_bytes());
