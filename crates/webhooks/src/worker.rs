@@ -6,9 +6,11 @@
 //! into `_urbackend_webhook_claims`; both store backends refuse a duplicate `_id` atomically, so
 //! of all the servers that saw the event due, exactly one sends that attempt. The attempt's
 //! result then moves the event on (`attempts`, `nextAttemptAt`, `finalStatus`), and the next
-//! attempt has a new claim id. A process that dies between its claim and that update leaves the
-//! event at that attempt for good (it is never sent twice; it may be sent never): the price of
-//! having no leases or transactions.
+//! attempt has a new claim id. A process that dies between its claim and that update leaves a
+//! claim without a result: once it is older than the request timeout plus a minute, one process
+//! (through a second derived claim) records that attempt as failed and the event goes on to its
+//! next attempt. Only a process that stalls for that long after claiming could then make its
+//! attempt as well (a duplicate, never a loss).
 //!
 //! **Retries.** 2xx delivers; 4xx (and 3xx, redirects are not followed) fails for good; 5xx,
 //! network errors and timeouts are retried after [`WorkerConfig::retry_delay`] (the first retry
@@ -33,6 +35,10 @@ use crate::{CLAIMS_COLLECTION, DELIVERIES_COLLECTION, EVENTS_COLLECTION, Webhook
 
 /// Events claimed per poll.
 const BATCH: u32 = 20;
+/// How long after its request's timeout an unrecorded claim counts as abandoned.
+const STALE_AFTER: Duration = Duration::from_secs(60);
+/// The error of an attempt whose process stopped before recording it.
+const STOPPED: &str = "The server making this attempt stopped before recording its result.";
 /// The longest wait between two attempts.
 const MAX_DELAY: Duration = Duration::from_secs(4 * 3600);
 
@@ -134,18 +140,67 @@ impl Worker {
         let id = text(event, "_id").ok_or_else(|| WebhookError::Internal("event without _id".into()))?;
         let attempts = event.get("attempts").and_then(Value::as_u64).unwrap_or(0);
         let number = u32::try_from(attempts).unwrap_or(u32::MAX).saturating_add(1);
-        let claim = object(json!({"_id": derived_id(&format!("{id}:{number}")), "eventId": id, "attempt": number}));
+        let claim = object(json!({"_id": derived_id(&format!("{id}:{number}")), "eventId": id, "attempt": number,
+            "claimedAt": now_ms()}));
         if !self.system.insert_if_absent(CLAIMS_COLLECTION, claim).await? {
-            return Ok(false);
+            return self.recover(event, id, number).await;
         }
         let attempted_at = now_timestamp();
         let outcome = self.send(event, id).await;
+        self.finish(event, id, number, &outcome, &attempted_at).await?;
+        Ok(true)
+    }
+
+    /// An attempt claimed by a process that never recorded its result (it stopped): once the
+    /// claim is older than the timeout and [`STALE_AFTER`], one process (a second claim, derived
+    /// from the first) records the attempt as failed, so the event moves on to its next attempt.
+    async fn recover(&self, event: &Document, id: &str, number: u32) -> Result<bool, WebhookError> {
+        let claim = self.system.get(CLAIMS_COLLECTION, &derived_id(&format!("{id}:{number}"))).await?;
+        let claimed_at = claim.as_ref().and_then(|c| c.get("claimedAt")).and_then(Value::as_i64).unwrap_or(i64::MAX);
+        let stale = i64::try_from((self.config.timeout + STALE_AFTER).as_millis()).unwrap_or(i64::MAX);
+        if now_ms().saturating_sub(claimed_at) < stale {
+            return Ok(false);
+        }
+        let takeover = object(json!({"_id": derived_id(&format!("{id}:{number}:stale")), "eventId": id}));
+        if !self.system.insert_if_absent(CLAIMS_COLLECTION, takeover).await? {
+            return Ok(false);
+        }
+        let outcome =
+            Outcome { status: None, body: String::new(), error: Some(STOPPED.into()), refused: false, duration_ms: 0 };
+        self.finish(event, id, number, &outcome, &now_timestamp()).await?;
+        Ok(true)
+    }
+
+    /// Logs an attempt and moves the event on: delivered, failed, or due again later.
+    async fn finish(
+        &self,
+        event: &Document,
+        id: &str,
+        number: u32,
+        outcome: &Outcome,
+        attempted_at: &str,
+    ) -> Result<(), WebhookError> {
         let next = match outcome.status {
             Some(200..=299) => Next::Delivered,
             Some(500..=599) | None if !outcome.refused && number < self.config.max_attempts => Next::Retry,
             _ => Next::Failed,
         };
-        self.log(event, id, number, &outcome, &attempted_at).await?;
+        let success = next == Next::Delivered;
+        let error = outcome.error.as_deref().map(|e| e.chars().take(500).collect::<String>());
+        let doc = object(json!({
+            "eventId": id,
+            "webhookId": event.get("webhookId"),
+            "projectId": event.get("projectId"),
+            "event": event.get("event"),
+            "attemptNumber": number,
+            "status": if success { "success" } else { "failed" },
+            "statusCode": outcome.status,
+            "responseBody": outcome.body,
+            "error": error,
+            "attemptedAt": attempted_at,
+            "durationMs": outcome.duration_ms,
+        }));
+        self.system.insert(DELIVERIES_COLLECTION, doc).await?;
         let (status, due) = match next {
             Next::Delivered => ("delivered", Value::Null),
             Next::Failed => ("failed", Value::Null),
@@ -162,7 +217,7 @@ impl Worker {
             "lastError": outcome.error,
         }));
         self.system.update(EVENTS_COLLECTION, id, &set).await?;
-        Ok(true)
+        Ok(())
     }
 
     /// Sends the event to its webhook, or says why it cannot be sent.
@@ -205,33 +260,6 @@ impl Worker {
             refused: false,
             duration_ms: 0,
         })
-    }
-
-    async fn log(
-        &self,
-        event: &Document,
-        id: &str,
-        number: u32,
-        outcome: &Outcome,
-        attempted_at: &str,
-    ) -> Result<(), WebhookError> {
-        let success = matches!(outcome.status, Some(200..=299));
-        let error = outcome.error.as_deref().map(|e| e.chars().take(500).collect::<String>());
-        let doc = object(json!({
-            "eventId": id,
-            "webhookId": event.get("webhookId"),
-            "projectId": event.get("projectId"),
-            "event": event.get("event"),
-            "attemptNumber": number,
-            "status": if success { "success" } else { "failed" },
-            "statusCode": outcome.status,
-            "responseBody": outcome.body,
-            "error": error,
-            "attemptedAt": attempted_at,
-            "durationMs": outcome.duration_ms,
-        }));
-        self.system.insert(DELIVERIES_COLLECTION, doc).await?;
-        Ok(())
     }
 }
 

@@ -61,3 +61,33 @@ async fn two_workers_on_one_file_make_each_attempt_once() {
     assert_eq!(system.find(EVENTS_COLLECTION, failed, "_id", 1000).await.unwrap().len(), events);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn an_abandoned_claim_is_recorded_as_failed_and_the_event_moves_on() {
+    let store: Arc<dyn DocumentStore> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let system = SystemStore::new(store.clone());
+    let id = new_object_id();
+    let event = object(json!({"_id": id, "webhookId": new_object_id(), "projectId": "p", "event": "posts.insert",
+        "body": "{}", "attempts": 0, "finalStatus": "pending", "nextAttemptAt": 0}));
+    system.insert(EVENTS_COLLECTION, event).await.unwrap();
+    let worker = Arc::new(Worker::new(store, None, WorkerConfig::default()));
+    // A claim of attempt 1 taken just now by another process: not ours to touch.
+    let fresh = object(json!({"_id": derived_id(&format!("{id}:1")), "eventId": id, "attempt": 1,
+        "claimedAt": outbox_now()}));
+    system.insert(CLAIMS_COLLECTION, fresh).await.unwrap();
+    assert_eq!(worker.run_once().await.unwrap(), 0);
+    // The same claim, taken long ago by a process that stopped.
+    let set = object(json!({"claimedAt": 0}));
+    assert!(system.update(CLAIMS_COLLECTION, &derived_id(&format!("{id}:1")), &set).await.unwrap());
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    assert_eq!(worker.run_once().await.unwrap(), 0, "recorded once; the retry is not due yet");
+    let stored = system.get(EVENTS_COLLECTION, &id).await.unwrap().unwrap();
+    assert_eq!((stored["attempts"].as_u64(), text(&stored, "finalStatus")), (Some(1), Some("pending")));
+    let log = system.find(DELIVERIES_COLLECTION, filter(&[], None).unwrap(), "attemptNumber", 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(text(&log[0], "error"), Some(STOPPED));
+}
+
+fn outbox_now() -> i64 {
+    crate::outbox::now_ms()
+}
