@@ -11,6 +11,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 pub mod oauth_provider;
+pub mod webhook_receiver;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -148,6 +149,8 @@ impl Reply {
 /// A running server, stopped on drop.
 pub struct Server {
     child: Child,
+    /// The server's working directory (removed with it).
+    _workdir: TempDir,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
 }
@@ -170,7 +173,11 @@ impl Server {
         for name in SERVER_ENV {
             command.env_remove(name);
         }
+        // The working directory of its own: a server on MongoDB still writes files (mail without
+        // SMTP, uploads) under its default data directory, `./data`.
+        let workdir = TempDir::new("server-workdir");
         let mut child = command
+            .current_dir(workdir.path())
             .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
             .args(backend.args())
             .args(extra)
@@ -188,7 +195,7 @@ impl Server {
             .find(|word| word.starts_with("http://"))
             .unwrap_or_else(|| panic!("no address in {line:?}"))
             .to_owned();
-        let server = Server { child, base };
+        let server = Server { child, _workdir: workdir, base };
         let deadline = Instant::now() + Duration::from_secs(10);
         while server.request("GET", "/api/health/live", &[], None).0 != 200 {
             assert!(Instant::now() < deadline, "server did not answer");

@@ -44,6 +44,9 @@ pub(crate) enum Command {
     /// Manage mail templates.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Manage a project's webhooks.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Operator credentials.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -107,6 +110,22 @@ pub(crate) struct ServeArgs {
     pub(crate) social: SocialArgs,
     #[command(flatten)]
     pub(crate) files: crate::files::FileArgs,
+    #[command(flatten)]
+    pub(crate) webhooks: WebhookArgs,
+}
+
+/// Webhook delivery.
+#[derive(Debug, Args)]
+pub(crate) struct WebhookArgs {
+    /// Attempts per webhook event, the first included.
+    #[arg(long, env = "URBACKEND_WEBHOOK_MAX_ATTEMPTS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) webhook_max_attempts: u32,
+    /// Seconds before the first retry of a failed delivery (each next wait is four times longer).
+    #[arg(long, env = "URBACKEND_WEBHOOK_FIRST_RETRY_SECONDS", default_value_t = 30)]
+    pub(crate) webhook_first_retry_seconds: u64,
+    /// Let webhooks reach loopback, private, link-local and other non-public addresses.
+    #[arg(long, env = "URBACKEND_WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false)]
+    pub(crate) webhook_allow_private_targets: bool,
 }
 
 /// Social login: this server's public URL and the providers' endpoints (overridable so that a
@@ -351,6 +370,50 @@ pub(crate) enum TemplateCommand {
         /// The project id.
         #[arg(long, env = "URBACKEND_PROJECT")]
         project: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Add a webhook (the secret is stored encrypted with the master key); prints it as JSON
+    /// with its id, never the secret.
+    Add {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// The target URL (http or https).
+        #[arg(long)]
+        url: String,
+        /// The signing secret (16 to 256 characters).
+        #[arg(long, env = "URBACKEND_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
+        /// `COLLECTION:insert,update,delete` (repeat for several collections).
+        #[arg(long, required = true)]
+        events: Vec<String>,
+        /// Accept a URL whose host is a loopback, private or link-local address.
+        #[arg(long, env = "URBACKEND_WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false)]
+        webhook_allow_private_targets: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List a project's webhooks (without their secrets).
+    List {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove a webhook; its pending events are not sent.
+    Remove {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// The webhook id.
+        #[arg(long)]
+        id: String,
         #[command(flatten)]
         store: StoreArgs,
     },

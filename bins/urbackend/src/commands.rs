@@ -8,13 +8,14 @@ use platform::{CollectionDef, CreateOptions, Platform};
 use serde_json::json;
 
 use crate::cli::{Cli, CollectionCommand, Command, ProjectCommand, PutArgs};
-use crate::{admin_commands, mail_commands, serve, stores};
+use crate::{admin_commands, mail_commands, serve, stores, webhook_commands};
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(*args).await,
         Command::Mail(command) => mail_commands::run(command).await,
         Command::Admin(command) => admin_commands::run(command).await,
+        Command::Webhook(command) => webhook_commands::run(command).await,
         Command::Project(ProjectCommand::Create { name, no_users, store }) => {
             let (store, _) = stores::open(&store).await?;
             let platform = Platform::open(store).await.context("opening the platform")?;

@@ -12,6 +12,7 @@ mod mail_commands;
 mod mailer;
 mod serve;
 mod stores;
+mod webhook_commands;
 
 use clap::Parser;
 

@@ -14,7 +14,7 @@ use dataplane::DataPlane;
 use platform::{MasterKey, Platform};
 
 use crate::cli::{ServeArgs, SocialArgs};
-use crate::{admin_commands, mail_commands, mailer, stores};
+use crate::{admin_commands, mail_commands, mailer, stores, webhook_commands};
 
 /// Blocking threads per HTTP worker.
 const BLOCKING_THREADS: usize = 8;
@@ -30,7 +30,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let platform = Arc::new(Platform::open(store.clone()).await.context("opening the platform")?);
     let _refresh = platform.spawn_refresh();
     let resolver = Arc::new(stores::Resolver::new(store.clone(), master_key.clone()));
-    let data = Arc::new(DataPlane::new(platform.clone(), resolver.clone()));
+    let changes = webhook_commands::start(&args.webhooks, store.clone(), master_key.clone()).await?;
+    let data = Arc::new(DataPlane::new(platform.clone(), resolver.clone()).with_change_sink(changes));
     let mail = Arc::new(mail_commands::service(&args.mail, &args.store, store.clone()).await?);
     let auth = accounts(&args, store.clone(), resolver.clone(), mail.clone(), platform, master_key, bound)?;
     let _sweeper = spawn_sweeper(auth.accounts.clone());

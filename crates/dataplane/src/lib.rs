@@ -9,6 +9,7 @@
 //! no concrete store backend: [`StoreResolver`] hands it the store a project's data lives in.
 
 mod aggregate;
+mod changes;
 mod error;
 mod list;
 mod populate;
@@ -23,6 +24,7 @@ use query::Schema;
 use rls_core::{Caller, KeyRole, RlsConfig, Target};
 use store::{CollectionSpec, DocumentStore};
 
+pub use changes::{ChangeKind, ChangeSink};
 pub use error::{DataError, INTERNAL_ERROR, UNAVAILABLE};
 pub use list::ListOutcome;
 pub use platform::{PlatformStoreOnly, StoreResolver};
@@ -56,12 +58,13 @@ impl<'a> Access<'a> {
 pub struct DataPlane {
     platform: Arc<Platform>,
     stores: Arc<dyn StoreResolver>,
+    changes: Option<Arc<dyn ChangeSink>>,
 }
 
 impl DataPlane {
     /// A data plane over these projects and stores.
     pub fn new(platform: Arc<Platform>, stores: Arc<dyn StoreResolver>) -> DataPlane {
-        DataPlane { platform, stores }
+        DataPlane { platform, stores, changes: None }
     }
 
     /// The platform (projects and configuration).

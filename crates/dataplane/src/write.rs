@@ -12,7 +12,7 @@ use rls_core::{
 use serde_json::Value;
 use store::Document;
 
-use crate::{Access, DataError, DataPlane, Placed, Resolved};
+use crate::{Access, ChangeKind, DataError, DataPlane, Placed, Resolved};
 
 impl DataPlane {
     /// `POST /api/data/:collection`: inserts one document and returns it as stored.
@@ -23,10 +23,12 @@ impl DataPlane {
         let def = resolved.def()?;
         let docs = validated(def, grant).map_err(|(_, e)| e)?;
         let stored = self.insert_validated(access, def, docs).await?;
-        stored
+        let doc = stored
             .into_iter()
             .next()
-            .ok_or_else(|| DataError::Store(store::StoreError::Internal("insert returned nothing".into())))
+            .ok_or_else(|| DataError::Store(store::StoreError::Internal("insert returned nothing".into())))?;
+        self.announce(access.project, collection, ChangeKind::Insert, &doc).await;
+        Ok(doc)
     }
 
     /// `POST /api/data/:collection/bulk`: inserts 1–100 documents, all or nothing, every item
@@ -74,7 +76,10 @@ impl DataPlane {
         }
         let placed = self.place(access.project, def).await?;
         match placed.store.update(&placed.spec(), &grant.scope, &set).await? {
-            Some(doc) => Ok(doc),
+            Some(doc) => {
+                self.announce(access.project, collection, ChangeKind::Update, &doc).await;
+                Ok(doc)
+            }
             None => Err(miss(&placed, &grant.scope).await?),
         }
     }
@@ -86,7 +91,10 @@ impl DataPlane {
         let def = resolved.def()?;
         let placed = self.place(access.project, def).await?;
         match placed.store.delete(&placed.spec(), &scope).await? {
-            Some(doc) => Ok(doc),
+            Some(doc) => {
+                self.announce(access.project, collection, ChangeKind::Delete, &doc).await;
+                Ok(doc)
+            }
             None => Err(miss(&placed, &scope).await?),
         }
     }

@@ -1,0 +1,93 @@
+//! The claim of the worker against a real SQLite file opened twice (two processes' worth of
+//! handles): every event gets exactly one attempt, whichever worker makes it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::json;
+use store::{DocumentStore, new_object_id};
+use store_sqlite::SqliteStore;
+
+use super::*;
+use crate::system::{SystemStore, filter, object, text};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_one_file_make_each_attempt_once() {
+    let dir = std::env::temp_dir().join(format!("urbackend-webhooks-claims-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("store.sqlite3");
+    let first: Arc<dyn DocumentStore> = Arc::new(SqliteStore::open(&path).unwrap());
+    let second: Arc<dyn DocumentStore> = Arc::new(SqliteStore::open(&path).unwrap());
+    let system = SystemStore::new(first.clone());
+    let events = 40;
+    for _ in 0..events {
+        // A webhook that does not exist: the attempt fails at once, without any request.
+        let event = object(json!({"_id": new_object_id(), "webhookId": new_object_id(), "projectId": "p",
+            "event": "posts.insert", "body": "{}", "attempts": 0, "finalStatus": "pending", "nextAttemptAt": 0}));
+        system.insert(EVENTS_COLLECTION, event).await.unwrap();
+    }
+    let workers: Vec<Arc<Worker>> = [first, second]
+        .into_iter()
+        .flat_map(|store| {
+            [
+                Arc::new(Worker::new(store.clone(), None, WorkerConfig::default())),
+                Arc::new(Worker::new(store, None, WorkerConfig::default())),
+            ]
+        })
+        .collect();
+    // Polls of 20 events each: three rounds of four concurrent polls see every event.
+    let mut made = 0;
+    for _round in 0..3 {
+        let mut runs = Vec::new();
+        for worker in &workers {
+            let worker = worker.clone();
+            runs.push(tokio::spawn(async move { worker.run_once().await.unwrap() }));
+        }
+        for run in runs {
+            made += run.await.unwrap();
+        }
+    }
+    let log = system.find(DELIVERIES_COLLECTION, filter(&[], None).unwrap(), "attemptNumber", 1000).await.unwrap();
+    let mut per_event: HashMap<String, usize> = HashMap::new();
+    for entry in &log {
+        *per_event.entry(text(entry, "eventId").unwrap().to_owned()).or_default() += 1;
+        assert_eq!(text(entry, "error"), Some("Webhook disabled or not found"));
+    }
+    assert_eq!((made, log.len(), per_event.len()), (events, events, events), "one attempt per event");
+    let failed = filter(&[("finalStatus", "failed")], None).unwrap();
+    assert_eq!(system.find(EVENTS_COLLECTION, failed, "_id", 1000).await.unwrap().len(), events);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn an_abandoned_claim_is_recorded_as_failed_and_the_event_moves_on() {
+    let store: Arc<dyn DocumentStore> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let system = SystemStore::new(store.clone());
+    let id = new_object_id();
+    let event = object(json!({"_id": id, "webhookId": new_object_id(), "projectId": "p", "event": "posts.insert",
+        "body": "{}", "attempts": 0, "finalStatus": "pending", "nextAttemptAt": 0}));
+    system.insert(EVENTS_COLLECTION, event).await.unwrap();
+    let worker = Arc::new(Worker::new(store, None, WorkerConfig::default()));
+    // A claim of attempt 1 taken just now by another process: not ours to touch.
+    let fresh = object(json!({"_id": derived_id(&format!("{id}:1")), "eventId": id, "attempt": 1,
+        "claimedAt": outbox_now()}));
+    system.insert(CLAIMS_COLLECTION, fresh).await.unwrap();
+    assert_eq!(worker.run_once().await.unwrap(), 0);
+    // The same claim, taken long ago by a process that stopped.
+    let set = object(json!({"claimedAt": 0}));
+    assert!(system.update(CLAIMS_COLLECTION, &derived_id(&format!("{id}:1")), &set).await.unwrap());
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    assert_eq!(worker.run_once().await.unwrap(), 0, "recorded once; the retry is not due yet");
+    let stored = system.get(EVENTS_COLLECTION, &id).await.unwrap().unwrap();
+    assert_eq!((stored["attempts"].as_u64(), text(&stored, "finalStatus")), (Some(1), Some("pending")));
+    let log = system.find(DELIVERIES_COLLECTION, filter(&[], None).unwrap(), "attemptNumber", 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(text(&log[0], "error"), Some(STOPPED));
+}
+
+fn outbox_now() -> i64 {
+    crate::outbox::now_ms()
+}
