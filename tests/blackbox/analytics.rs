@@ -25,7 +25,7 @@ fn analytics(server: &Server, project: &str, query: &str, token: &str) -> (u16, 
 }
 
 /// The raw text answer of `GET /metrics`.
-fn metrics_text(server: &Server, token: Option<&str>) -> (u16, String) {
+pub(crate) fn metrics_text(server: &Server, token: Option<&str>) -> (u16, String) {
     let mut request = ureq::get(&format!("{}/metrics", server.base));
     if let Some(token) = token {
         request = request.set("Authorization", &format!("Bearer {token}"));

@@ -59,7 +59,7 @@ impl Setup {
     }
 
     fn allowed_server(&self) -> Server {
-        self.server(&["--webhook-allow-private-targets"])
+        self.server(&["--webhook-allow-private-targets", "--metrics-public"])
     }
 
     fn write(&self, server: &Server, method: &str, path: &str, body: Option<&Value>) -> Value {
@@ -151,6 +151,14 @@ fn a_500_is_retried_and_a_400_is_not(lane: Lane) {
     assert_eq!(received[2].answered, 400);
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(receiver.received().len(), 3, "a 400 is not retried (the first retry would come after 1 s)");
+    // Both failed attempts (the 500 and the 400) are counted; nothing is left waiting.
+    let (status, text) = crate::analytics::metrics_text(&server, None);
+    assert_eq!(status, 200);
+    let value = |name: &str| {
+        text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok())).unwrap_or(-1.0)
+    };
+    assert_eq!(value("urbackend_webhook_delivery_failures_total "), 2.0, "{text}");
+    assert_eq!(value("urbackend_webhook_queue_depth "), 0.0, "{text}");
 }
 
 fn an_event_written_while_the_receiver_is_down_arrives_when_it_is_back(lane: Lane) {

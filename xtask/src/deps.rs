@@ -49,7 +49,7 @@ const LAYERS: &[(&str, Layer, Uses)] = &[
     ("mail",            Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
     ("storage",         Layer::Library, Uses::Only(&["store", "rls-core", "query"])),
     ("analytics",       Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
-    ("webhooks",        Layer::Library, Uses::Only(&["platform", "store", "rls-core", "query"])),
+    ("webhooks",        Layer::Library, Uses::Only(&["analytics", "platform", "store", "rls-core", "query"])),
     ("api-actix",       Layer::Library, Uses::AllLibraries),
     ("urbackend",       Layer::Binary,  Uses::AllLibraries),
     ("xtask",           Layer::Tool,    Uses::Only(&[])),

@@ -111,6 +111,11 @@ impl SystemStore {
         Ok(self.store.find(&self.spec(physical), &ReadScope::All, &query).await?.items)
     }
 
+    /// The number of documents matching the filter.
+    pub(crate) async fn count(&self, physical: &str, filter: &Filter) -> Result<u64, WebhookError> {
+        Ok(self.store.count(&self.spec(physical), &ReadScope::All, filter).await?)
+    }
+
     /// Creates the (field, `createdAt`) index used to look documents up by `field`.
     pub(crate) async fn index(&self, physical: &str, field: &str) -> Result<(), WebhookError> {
         Ok(self.store.create_owner_index(&self.spec(physical), field).await?)

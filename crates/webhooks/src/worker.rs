@@ -116,6 +116,8 @@ impl Worker {
     /// One poll: attempts every due event this process claims (concurrently) and waits for them.
     /// Returns how many attempts it made.
     pub async fn run_once(self: &Arc<Self>) -> Result<usize, WebhookError> {
+        let pending = filter(&[("finalStatus", "pending")], None)?;
+        analytics::telemetry::set_webhook_queue_depth(self.system.count(EVENTS_COLLECTION, &pending).await?);
         let due = filter(&[("finalStatus", "pending")], Some(("nextAttemptAt", now_ms())))?;
         let events = self.system.find(EVENTS_COLLECTION, due, "nextAttemptAt", BATCH).await?;
         let mut tasks = JoinSet::new();
@@ -186,6 +188,9 @@ impl Worker {
             _ => Next::Failed,
         };
         let success = next == Next::Delivered;
+        if !success {
+            analytics::telemetry::webhook_delivery_failed();
+        }
         let error = outcome.error.as_deref().map(|e| e.chars().take(500).collect::<String>());
         let doc = object(json!({
             "eventId": id,
