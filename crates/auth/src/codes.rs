@@ -82,7 +82,7 @@ impl Codes {
         email: &str,
     ) -> Result<Option<store::Document>, AuthError> {
         let filter = equalities(&[("projectId", project_id), ("purpose", purpose.as_str()), ("email", email)])?;
-        Ok(self.system.find(CODES_COLLECTION, filter, "issuedAt", 1).await?.into_iter().next())
+        Ok(self.system.find(CODES_COLLECTION, filter, "issuedAt", query::SortOrder::Desc, 1).await?.into_iter().next())
     }
 
     /// Milliseconds to wait before another verification code may go to this address (0: none).

@@ -222,7 +222,7 @@ impl Sessions {
         keep: Option<&str>,
     ) -> Result<(), AuthError> {
         let filter = equalities(&[("projectId", project_id), ("userId", user_id)])?;
-        let docs = self.system.find(SESSIONS_COLLECTION, filter, "issuedAt", 100).await?;
+        let docs = self.system.find(SESSIONS_COLLECTION, filter, "issuedAt", query::SortOrder::Desc, 100).await?;
         let mut families: Vec<String> =
             docs.iter().filter_map(|d| d.get("family").and_then(Value::as_str)).map(str::to_owned).collect();
         families.sort();

@@ -49,10 +49,10 @@ impl Accounts {
     }
 
     async fn delete_batch(&self, collection: &str, filter: Filter) -> Result<usize, AuthError> {
-        let docs = self.system.find(collection, filter, "_id", BATCH).await?;
+        let docs = self.system.find(collection, filter, "_id", query::SortOrder::Asc, BATCH).await?;
         let mut deleted = 0;
         for id in docs.iter().filter_map(|d| d.get("_id").and_then(Value::as_str)) {
-            deleted += usize::from(self.system.delete(collection, id).await?);
+            deleted += usize::from(self.system.delete(collection, id).await?.is_some());
         }
         Ok(deleted)
     }

@@ -2,7 +2,7 @@
 //! through the ordinary [`DocumentStore`] interface with secret-key scopes.
 //!
 //! Atomicity comes from one primitive both backends guarantee: inserting a document whose `_id`
-//! exists fails with [`StoreError::DuplicateKey`]. A *latch* is such a document: its id is derived
+//! exists fails with `StoreError::DuplicateKey`. A *latch* is such a document: its id is derived
 //! from a name (`used:<session>`, `revoked:<family>`, `consumed:<code>`, `attempt:<code>:<n>`),
 //! and setting it succeeds for exactly one caller, whatever the number of concurrent requests
 //! or server processes. Single use of refresh tokens and one-time codes, and the attempt limit of
@@ -10,11 +10,11 @@
 
 use std::sync::Arc;
 
-use query::{Condition, FieldPath, Filter, ListQuery, Op, Pagination, Scalar, Schema, SortKey, SortOrder};
-use rls_core::{Caller, DocId, ReadScope, RlsConfig, Target, WriteScope};
+use query::{Condition, FieldPath, Filter, Op, Scalar};
+use rls_core::WriteScope;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use store::{CollectionSpec, Document, DocumentStore, StoreError};
+use store::{Document, DocumentStore, ReservedStore};
 
 use crate::error::AuthError;
 
@@ -31,87 +31,37 @@ pub(crate) fn derived_id(name: &str) -> String {
     digest.chars().take(24).collect()
 }
 
-/// Access to the reserved collections of the accounts.
-#[derive(Clone)]
-pub(crate) struct SystemStore {
-    store: Arc<dyn DocumentStore>,
-    schema: Arc<Schema>,
-}
-
-fn internal(what: impl Into<String>) -> AuthError {
-    AuthError::Internal(what.into())
-}
-
-fn path(name: &str) -> Result<FieldPath, AuthError> {
-    FieldPath::new(name).map_err(|e| internal(format!("field path {name}: {e}")))
-}
-
 /// A secret-key write scope for one document (no owner condition).
 pub(crate) fn secret_scope(physical: &str, id: &str) -> Result<WriteScope, AuthError> {
-    let rls = RlsConfig::default();
-    rls_core::authorize_delete(&Caller::secret(), &Target::existing(physical, &rls), id)
-        .map_err(|denial| internal(format!("{physical}/{id}: {}", denial.message())))
+    Ok(store::secret_write_scope(physical, id)?)
 }
 
 /// A filter of string equalities.
 pub(crate) fn equalities(pairs: &[(&str, &str)]) -> Result<Filter, AuthError> {
     let mut filter = Filter::new();
     for (field, value) in pairs {
-        filter.and(Condition::new(path(field)?, Op::Eq(Scalar::String((*value).to_owned()))));
+        let path = FieldPath::new(field).map_err(|e| AuthError::Internal(format!("field path {field}: {e}")))?;
+        filter.and(Condition::new(path, Op::Eq(Scalar::String((*value).to_owned()))));
     }
     Ok(filter)
 }
 
+/// The reserved collections of the accounts: the store's shared helper ([`ReservedStore`], which
+/// it dereferences to) plus latches.
+#[derive(Clone)]
+pub(crate) struct SystemStore(ReservedStore);
+
+impl std::ops::Deref for SystemStore {
+    type Target = ReservedStore;
+
+    fn deref(&self) -> &ReservedStore {
+        &self.0
+    }
+}
+
 impl SystemStore {
     pub(crate) fn new(store: Arc<dyn DocumentStore>) -> SystemStore {
-        SystemStore { store, schema: Arc::new(Schema::new()) }
-    }
-
-    fn spec<'a>(&'a self, physical: &'a str) -> CollectionSpec<'a> {
-        CollectionSpec { physical, schema: &self.schema }
-    }
-
-    pub(crate) async fn insert(&self, physical: &str, doc: Document) -> Result<Document, AuthError> {
-        let mut stored = self.store.insert(&self.spec(physical), vec![doc]).await?;
-        stored.pop().ok_or_else(|| internal("insert returned nothing"))
-    }
-
-    /// Deletes one document; whether it was there.
-    pub(crate) async fn delete(&self, physical: &str, id: &str) -> Result<bool, AuthError> {
-        Ok(self.store.delete(&self.spec(physical), &secret_scope(physical, id)?).await?.is_some())
-    }
-
-    pub(crate) async fn get(&self, physical: &str, id: &str) -> Result<Option<Document>, AuthError> {
-        let Ok(id) = DocId::parse(id) else { return Ok(None) };
-        Ok(self.store.get(&self.spec(physical), &id, &ReadScope::All).await?)
-    }
-
-    /// The documents matching the filter, newest first by the numeric field `order_by`, at
-    /// most `limit`.
-    pub(crate) async fn find(
-        &self,
-        physical: &str,
-        filter: Filter,
-        order_by: &str,
-        limit: u32,
-    ) -> Result<Vec<Document>, AuthError> {
-        let query = ListQuery {
-            filter,
-            sort: vec![
-                SortKey { path: path(order_by)?, order: SortOrder::Desc },
-                SortKey { path: path("_id")?, order: SortOrder::Desc },
-            ],
-            pagination: Pagination::Offset { page: 1, limit },
-            projection: None,
-            populate: Vec::new(),
-            count: false,
-            meta: None,
-        };
-        Ok(self.store.find(&self.spec(physical), &ReadScope::All, &query).await?.items)
-    }
-
-    pub(crate) async fn count(&self, physical: &str, filter: &Filter) -> Result<u64, AuthError> {
-        Ok(self.store.count(&self.spec(physical), &ReadScope::All, filter).await?)
+        SystemStore(ReservedStore::new(store))
     }
 
     /// Sets the latch `name`; `true` for the one caller that set it, `false` when it was set.
@@ -119,11 +69,7 @@ impl SystemStore {
         let mut doc = Document::new();
         doc.insert("_id".to_owned(), Value::String(derived_id(name)));
         doc.insert("group".to_owned(), Value::String(group.to_owned()));
-        match self.store.insert(&self.spec(LATCHES_COLLECTION), vec![doc]).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::DuplicateKey { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        Ok(self.insert_if_absent(LATCHES_COLLECTION, doc).await?)
     }
 
     /// Whether the latch `name` is set.
@@ -146,10 +92,4 @@ impl SystemStore {
     }
 }
 
-/// A JSON object from a `json!` literal (for documents built in code).
-pub(crate) fn object(value: Value) -> Document {
-    match value {
-        Value::Object(map) => map,
-        _ => Document::new(),
-    }
-}
+pub(crate) use store::object;

@@ -5,9 +5,8 @@
 
 use std::sync::Arc;
 
-use query::{Condition, FieldPath, Filter, ListQuery, Op, Pagination, Scalar, Schema, SortKey, SortOrder};
-use rls_core::{Caller, DocId, ReadScope, RlsConfig, Target, WriteScope};
-use store::{CollectionSpec, Document, DocumentStore, StoreError};
+use query::{Condition, FieldPath, Filter, Op, Scalar, SortOrder};
+use store::{Document, DocumentStore, ReservedStore, StoreError};
 
 use crate::error::MailError;
 
@@ -16,25 +15,18 @@ pub const TEMPLATES_COLLECTION: &str = "_urbackend_mail_templates";
 /// Monthly quota slots, one document per sent mail.
 pub const USAGE_COLLECTION: &str = "_urbackend_mail_usage";
 
-/// Access to the mail service's reserved collections.
-pub(crate) struct Records {
-    store: Arc<dyn DocumentStore>,
-    schema: Schema,
-}
+/// Access to the mail service's reserved collections (over the store's shared [`ReservedStore`]).
+pub(crate) struct Records(ReservedStore);
 
 impl Records {
     pub(crate) fn new(store: Arc<dyn DocumentStore>) -> Records {
-        Records { store, schema: Schema::new() }
-    }
-
-    fn spec<'a>(&'a self, physical: &'a str) -> CollectionSpec<'a> {
-        CollectionSpec { physical, schema: &self.schema }
+        Records(ReservedStore::new(store))
     }
 
     /// The (projectId, createdAt) indexes that serve the per-project lookups.
     pub(crate) async fn ensure_indexes(&self) -> Result<(), StoreError> {
         for physical in [TEMPLATES_COLLECTION, USAGE_COLLECTION] {
-            self.store.create_owner_index(&self.spec(physical), "projectId").await?;
+            self.0.index(physical, "projectId").await?;
         }
         Ok(())
     }
@@ -42,42 +34,30 @@ impl Records {
     /// Inserts one document (with its `_id` when it carries one: a taken id is
     /// [`StoreError::DuplicateKey`], atomically, in both backends).
     pub(crate) async fn insert(&self, physical: &str, doc: Document) -> Result<Document, StoreError> {
-        let mut stored = self.store.insert(&self.spec(physical), vec![doc]).await?;
-        stored.pop().ok_or_else(|| StoreError::Internal("insert returned no document".to_owned()))
+        self.0.insert(physical, doc).await
     }
 
     pub(crate) async fn get(&self, physical: &str, id: &str) -> Result<Option<Document>, StoreError> {
-        let Ok(id) = DocId::parse(id) else { return Ok(None) };
-        self.store.get(&self.spec(physical), &id, &ReadScope::All).await
+        self.0.get(physical, id).await
     }
 
     /// Merges `set` into the document; `None` when there is none.
     pub(crate) async fn update(&self, physical: &str, id: &str, set: &Document) -> Result<Option<Document>, MailError> {
-        Ok(self.store.update(&self.spec(physical), &scope(physical, id)?, set).await?)
+        Ok(self.0.update(physical, id, set).await?)
     }
 
     pub(crate) async fn delete(&self, physical: &str, id: &str) -> Result<Option<Document>, MailError> {
-        Ok(self.store.delete(&self.spec(physical), &scope(physical, id)?).await?)
+        Ok(self.0.delete(physical, id).await?)
     }
 
     pub(crate) async fn count(&self, physical: &str, filter: &Filter) -> Result<u64, StoreError> {
-        self.store.count(&self.spec(physical), &ReadScope::All, filter).await
+        self.0.count(physical, filter).await
     }
 
     /// The first `limit` documents matching the filter, oldest first.
     pub(crate) async fn find(&self, physical: &str, filter: Filter, limit: u32) -> Result<Vec<Document>, MailError> {
-        let sort = vec![SortKey { path: path("createdAt")?, order: SortOrder::Asc }];
-        let pagination = Pagination::Offset { page: 1, limit };
-        let query =
-            ListQuery { filter, sort, pagination, projection: None, populate: Vec::new(), count: false, meta: None };
-        Ok(self.store.find(&self.spec(physical), &ReadScope::All, &query).await?.items)
+        Ok(self.0.find(physical, filter, "createdAt", SortOrder::Asc, limit).await?)
     }
-}
-
-/// A secret-key write scope for one document (no owner condition).
-fn scope(physical: &str, id: &str) -> Result<WriteScope, MailError> {
-    rls_core::authorize_delete(&Caller::secret(), &Target::existing(physical, &RlsConfig::default()), id)
-        .map_err(|denial| MailError::Internal(format!("{physical}/{id}: {}", denial.message())))
 }
 
 fn path(name: &str) -> Result<FieldPath, MailError> {

@@ -9,11 +9,10 @@
 
 use std::sync::Arc;
 
-use query::{Condition, FieldPath, Filter, ListQuery, Op, Pagination, Scalar, Schema};
-use rls_core::{Caller, DocId, ReadScope, RlsConfig, Target, WriteScope};
+use query::{Condition, FieldPath, Filter, Op, Scalar, SortOrder};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use store::{CollectionSpec, Document, DocumentStore, StoreError};
+use store::{Document, DocumentStore, ReservedStore, StoreError};
 
 use crate::error::StorageError;
 
@@ -29,55 +28,48 @@ pub(crate) fn derived_id(name: &str) -> String {
     hex::encode(Sha256::digest(name.as_bytes())).chars().take(24).collect()
 }
 
-/// Access to the reserved collections.
-pub(crate) struct Records {
-    store: Arc<dyn DocumentStore>,
-    schema: Schema,
+/// Access to the reserved collections (over the store's shared [`ReservedStore`]).
+pub(crate) struct Records(ReservedStore);
+
+fn object_of(doc: Value, what: &str) -> Result<Document, StorageError> {
+    match doc {
+        Value::Object(doc) => Ok(doc),
+        _ => Err(StorageError::Internal(format!("{what} is not an object"))),
+    }
 }
 
 impl Records {
     pub(crate) fn new(store: Arc<dyn DocumentStore>) -> Records {
-        Records { store, schema: Schema::new() }
-    }
-
-    fn spec<'a>(&'a self, physical: &'a str) -> CollectionSpec<'a> {
-        CollectionSpec { physical, schema: &self.schema }
+        Records(ReservedStore::new(store))
     }
 
     pub(crate) async fn ensure_indexes(&self) -> Result<(), StoreError> {
         for physical in [FILES_COLLECTION, LEDGER_COLLECTION] {
-            self.store.create_owner_index(&self.spec(physical), "projectId").await?;
+            self.0.index(physical, "projectId").await?;
         }
         Ok(())
     }
 
     /// Inserts a JSON object; a taken `_id` is `Ok(false)`.
     pub(crate) async fn insert_new(&self, physical: &str, doc: Value) -> Result<bool, StorageError> {
-        let Value::Object(doc) = doc else { return Err(StorageError::Internal("record is not an object".into())) };
-        match self.store.insert(&self.spec(physical), vec![doc]).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::DuplicateKey { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        Ok(self.0.insert_if_absent(physical, object_of(doc, "record")?).await?)
     }
 
     pub(crate) async fn get(&self, physical: &str, id: &str) -> Result<Option<Document>, StorageError> {
-        let Ok(id) = DocId::parse(id) else { return Ok(None) };
-        Ok(self.store.get(&self.spec(physical), &id, &ReadScope::All).await?)
+        Ok(self.0.get(physical, id).await?)
     }
 
     pub(crate) async fn update(&self, physical: &str, id: &str, set: Value) -> Result<Option<Document>, StorageError> {
-        let Value::Object(set) = set else { return Err(StorageError::Internal("update is not an object".into())) };
-        Ok(self.store.update(&self.spec(physical), &scope(physical, id)?, &set).await?)
+        Ok(self.0.update(physical, id, &object_of(set, "update")?).await?)
     }
 
     pub(crate) async fn delete(&self, physical: &str, id: &str) -> Result<Option<Document>, StorageError> {
-        Ok(self.store.delete(&self.spec(physical), &scope(physical, id)?).await?)
+        Ok(self.0.delete(physical, id).await?)
     }
 
     /// How many documents of the collection belong to the project.
     pub(crate) async fn count_project(&self, physical: &str, project_id: &str) -> Result<u64, StorageError> {
-        Ok(self.store.count(&self.spec(physical), &ReadScope::All, &of_project(project_id)?).await?)
+        Ok(self.0.count(physical, &of_project(project_id)?).await?)
     }
 
     /// Up to `limit` documents of the project.
@@ -87,23 +79,8 @@ impl Records {
         project_id: &str,
         limit: u32,
     ) -> Result<Vec<Document>, StorageError> {
-        let query = ListQuery {
-            filter: of_project(project_id)?,
-            sort: Vec::new(),
-            pagination: Pagination::Offset { page: 1, limit },
-            projection: None,
-            populate: Vec::new(),
-            count: false,
-            meta: None,
-        };
-        Ok(self.store.find(&self.spec(physical), &ReadScope::All, &query).await?.items)
+        Ok(self.0.find(physical, of_project(project_id)?, "_id", SortOrder::Asc, limit).await?)
     }
-}
-
-/// A secret-key write scope for one document (no owner condition).
-fn scope(physical: &str, id: &str) -> Result<WriteScope, StorageError> {
-    rls_core::authorize_delete(&Caller::secret(), &Target::existing(physical, &RlsConfig::default()), id)
-        .map_err(|denial| StorageError::Internal(format!("{physical}/{id}: {}", denial.message())))
 }
 
 fn of_project(project_id: &str) -> Result<Filter, StorageError> {

@@ -27,6 +27,7 @@
 
 mod document;
 mod error;
+mod reserved;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -38,6 +39,7 @@ use serde_json::Value;
 
 pub use document::{Document, format_timestamp, new_object_id, now_timestamp, parse_timestamp};
 pub use error::StoreError;
+pub use reserved::{ReservedStore, object, secret_write_scope};
 
 /// The collection a call addresses: its physical name (unique within the store) and its schema,
 /// which tells a backend the declared types for casting.

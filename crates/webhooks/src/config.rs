@@ -189,7 +189,7 @@ impl WebhookStore {
     /// The webhooks of a project, oldest first.
     pub async fn list(&self, project_id: &str) -> Result<Vec<Webhook>, WebhookError> {
         let filter = filter(&[("projectId", project_id)], None)?;
-        let docs = self.system.find(WEBHOOKS_COLLECTION, filter, "createdAt", 1000).await?;
+        let docs = self.system.find(WEBHOOKS_COLLECTION, filter, "createdAt", query::SortOrder::Asc, 1000).await?;
         Ok(docs.iter().filter_map(Webhook::from_document).filter(|w| w.project_id == project_id).collect())
     }
 
@@ -210,7 +210,10 @@ impl WebhookStore {
     }
 
     async fn all(&self) -> Result<Vec<Webhook>, WebhookError> {
-        let docs = self.system.find(WEBHOOKS_COLLECTION, filter(&[], None)?, "createdAt", 100_000).await?;
+        let docs = self
+            .system
+            .find(WEBHOOKS_COLLECTION, filter(&[], None)?, "createdAt", query::SortOrder::Asc, 100_000)
+            .await?;
         Ok(docs.iter().filter_map(Webhook::from_document).collect())
     }
 
@@ -221,7 +224,7 @@ impl WebhookStore {
 
     async fn bump_token(&self) -> Result<(), WebhookError> {
         let set = object(json!({"token": new_object_id()}));
-        if self.system.update(WEBHOOK_META_COLLECTION, TOKEN_ID, &set).await? {
+        if self.system.update(WEBHOOK_META_COLLECTION, TOKEN_ID, &set).await?.is_some() {
             return Ok(());
         }
         let mut doc = set.clone();

@@ -119,7 +119,7 @@ impl Worker {
         let pending = filter(&[("finalStatus", "pending")], None)?;
         analytics::telemetry::set_webhook_queue_depth(self.system.count(EVENTS_COLLECTION, &pending).await?);
         let due = filter(&[("finalStatus", "pending")], Some(("nextAttemptAt", now_ms())))?;
-        let events = self.system.find(EVENTS_COLLECTION, due, "nextAttemptAt", BATCH).await?;
+        let events = self.system.find(EVENTS_COLLECTION, due, "nextAttemptAt", query::SortOrder::Asc, BATCH).await?;
         let mut tasks = JoinSet::new();
         for event in events {
             let worker = self.clone();

@@ -50,7 +50,10 @@ async fn two_workers_on_one_file_make_each_attempt_once() {
             made += run.await.unwrap();
         }
     }
-    let log = system.find(DELIVERIES_COLLECTION, filter(&[], None).unwrap(), "attemptNumber", 1000).await.unwrap();
+    let log = system
+        .find(DELIVERIES_COLLECTION, filter(&[], None).unwrap(), "attemptNumber", query::SortOrder::Asc, 1000)
+        .await
+        .unwrap();
     let mut per_event: HashMap<String, usize> = HashMap::new();
     for entry in &log {
         *per_event.entry(text(entry, "eventId").unwrap().to_owned()).or_default() += 1;
@@ -58,7 +61,7 @@ async fn two_workers_on_one_file_make_each_attempt_once() {
     }
     assert_eq!((made, log.len(), per_event.len()), (events, events, events), "one attempt per event");
     let failed = filter(&[("finalStatus", "failed")], None).unwrap();
-    assert_eq!(system.find(EVENTS_COLLECTION, failed, "_id", 1000).await.unwrap().len(), events);
+    assert_eq!(system.find(EVENTS_COLLECTION, failed, "_id", query::SortOrder::Asc, 1000).await.unwrap().len(), events);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -78,12 +81,15 @@ async fn an_abandoned_claim_is_recorded_as_failed_and_the_event_moves_on() {
     assert_eq!(worker.run_once().await.unwrap(), 0);
     // The same claim, taken long ago by a process that stopped.
     let set = object(json!({"claimedAt": 0}));
-    assert!(system.update(CLAIMS_COLLECTION, &derived_id(&format!("{id}:1")), &set).await.unwrap());
+    assert!(system.update(CLAIMS_COLLECTION, &derived_id(&format!("{id}:1")), &set).await.unwrap().is_some());
     assert_eq!(worker.run_once().await.unwrap(), 1);
     assert_eq!(worker.run_once().await.unwrap(), 0, "recorded once; the retry is not due yet");
     let stored = system.get(EVENTS_COLLECTION, &id).await.unwrap().unwrap();
     assert_eq!((stored["attempts"].as_u64(), text(&stored, "finalStatus")), (Some(1), Some("pending")));
-    let log = system.find(DELIVERIES_COLLECTION, filter(&[], None).unwrap(), "attemptNumber", 10).await.unwrap();
+    let log = system
+        .find(DELIVERIES_COLLECTION, filter(&[], None).unwrap(), "attemptNumber", query::SortOrder::Asc, 10)
+        .await
+        .unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(text(&log[0], "error"), Some(STOPPED));
 }
