@@ -1,6 +1,7 @@
 //! The platform's own documents in the store: the reserved collections (`_urbackend_projects`,
 //! `_urbackend_collections`, `_urbackend_meta`), read and written through the ordinary
-//! [`DocumentStore`] interface with secret-key scopes from rls-core.
+//! [`DocumentStore`] interface with secret-key scopes from rls-core (single documents through
+//! `store::ReservedStore`, like every other crate's reserved collections).
 //!
 //! The change token is one document of `_urbackend_meta`: every write sets it to a fresh random
 //! value *after* writing the data it announces, and a reader reads it *before* reading the data.
@@ -12,9 +13,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use query::{Condition, FieldPath, Filter, ListQuery, ObjectIdHex, Op, Pagination, Scalar, Schema, SortKey, SortOrder};
-use rls_core::{Caller, DocId, ReadScope, RlsConfig, Target, WriteScope};
+use rls_core::ReadScope;
 use serde_json::Value;
-use store::{CollectionSpec, Document, DocumentStore, StoreError, UniqueIndex};
+use store::{CollectionSpec, Document, DocumentStore, ReservedStore, StoreError, UniqueIndex};
 
 use crate::error::PlatformError;
 use crate::keys::random_32;
@@ -43,14 +44,9 @@ pub fn is_reserved_physical_name(name: &str) -> bool {
 /// Access to the reserved collections.
 pub(crate) struct Catalog {
     store: Arc<dyn DocumentStore>,
+    /// Single documents by id (the store's shared helper).
+    reserved: ReservedStore,
     schema: Schema,
-}
-
-/// A secret-key write scope for one document (no owner condition).
-fn scope(physical: &str, id: &str) -> Result<WriteScope, PlatformError> {
-    let rls = RlsConfig::default();
-    rls_core::authorize_delete(&Caller::secret(), &Target::existing(physical, &rls), id)
-        .map_err(|denial| PlatformError::Internal(format!("{physical}/{id}: {}", denial.message())))
 }
 
 fn internal(what: &str) -> PlatformError {
@@ -59,7 +55,7 @@ fn internal(what: &str) -> PlatformError {
 
 impl Catalog {
     pub(crate) fn new(store: Arc<dyn DocumentStore>) -> Catalog {
-        Catalog { store, schema: Schema::new() }
+        Catalog { reserved: ReservedStore::new(store.clone()), store, schema: Schema::new() }
     }
 
     pub(crate) fn store(&self) -> &Arc<dyn DocumentStore> {
@@ -82,13 +78,11 @@ impl Catalog {
     }
 
     pub(crate) async fn get(&self, physical: &str, id: &str) -> Result<Option<Document>, PlatformError> {
-        let Ok(id) = DocId::parse(id) else { return Ok(None) };
-        Ok(self.store.get(&self.spec(physical), &id, &ReadScope::All).await?)
+        Ok(self.reserved.get(physical, id).await?)
     }
 
     pub(crate) async fn insert(&self, physical: &str, doc: Document) -> Result<Document, PlatformError> {
-        let mut stored = self.store.insert(&self.spec(physical), vec![doc]).await?;
-        stored.pop().ok_or_else(|| internal("insert returned no document"))
+        Ok(self.reserved.insert(physical, doc).await?)
     }
 
     pub(crate) async fn update(
@@ -97,11 +91,11 @@ impl Catalog {
         id: &str,
         set: Document,
     ) -> Result<Option<Document>, PlatformError> {
-        Ok(self.store.update(&self.spec(physical), &scope(physical, id)?, &set).await?)
+        Ok(self.reserved.update(physical, id, &set).await?)
     }
 
     pub(crate) async fn delete(&self, physical: &str, id: &str) -> Result<Option<Document>, PlatformError> {
-        Ok(self.store.delete(&self.spec(physical), &scope(physical, id)?).await?)
+        Ok(self.reserved.delete(physical, id).await?)
     }
 
     /// Updates the document, or inserts it with this id when it does not exist.
