@@ -100,15 +100,27 @@ fn insert_update_delete_are_delivered_signed_and_nothing_else(lane: Lane) {
     let id = setup.insert(&server, "posts", "hello");
     let comment = setup.insert(&server, "comments", "c1");
     setup.insert(&server, "tags", "not subscribed");
+    let bulk = json!([{"title": "b1"}, {"title": "b2"}]);
+    setup.write(&server, "POST", "/api/data/comments/bulk", Some(&bulk));
+    setup.write(&server, "POST", "/api/data/tags/bulk", Some(&bulk));
     setup.write(&server, "PATCH", &format!("/api/data/posts/{id}"), Some(&json!({"title": "changed"})));
     setup.write(&server, "DELETE", &format!("/api/data/comments/{comment}"), None);
     setup.write(&server, "DELETE", &format!("/api/data/posts/{id}"), None);
-    receiver.wait_for(4, WAIT);
+    receiver.wait_for(6, WAIT);
     std::thread::sleep(Duration::from_secs(2));
     let received = receiver.received();
     let mut events: Vec<String> = received.iter().map(|r| r.header("x-urbackend-event").to_owned()).collect();
     events.sort();
-    assert_eq!(events, ["comments.insert", "posts.delete", "posts.insert", "posts.update"], "{received:#?}");
+    let expected =
+        ["comments.insert", "comments.insert", "comments.insert", "posts.delete", "posts.insert", "posts.update"];
+    assert_eq!(events, expected, "{received:#?}");
+    let mut titles: Vec<String> = received
+        .iter()
+        .filter(|r| r.header("x-urbackend-event") == "comments.insert")
+        .map(|r| verify(r)["data"]["title"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    titles.sort_unstable();
+    assert_eq!(titles, ["b1", "b2", "c1"], "each document of a bulk insert is announced");
     for r in &received {
         assert_eq!(r.path, "/hook");
         let payload = verify(r);
@@ -127,7 +139,8 @@ fn insert_update_delete_are_delivered_signed_and_nothing_else(lane: Lane) {
             "posts.delete" => {
                 assert_eq!((&payload["collection"], &payload["data"]["title"]), (&json!("posts"), &json!("changed")))
             }
-            _ => assert_eq!(payload["documentId"], json!(comment)),
+            _ if payload["data"]["title"] == json!("c1") => assert_eq!(payload["documentId"], json!(comment)),
+            _ => assert_eq!(payload["event"], json!("comments.insert")),
         }
     }
 }

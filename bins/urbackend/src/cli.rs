@@ -123,6 +123,9 @@ pub(crate) struct WebhookArgs {
     /// Seconds before the first retry of a failed delivery (each next wait is four times longer).
     #[arg(long, env = "URBACKEND_WEBHOOK_FIRST_RETRY_SECONDS", default_value_t = 30)]
     pub(crate) webhook_first_retry_seconds: u64,
+    /// Days finished webhook events and their delivery log are kept before they are deleted.
+    #[arg(long, env = "URBACKEND_WEBHOOK_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=36500))]
+    pub(crate) webhook_retention_days: u64,
     /// Let webhooks reach loopback, private, link-local and other non-public addresses.
     #[arg(long, env = "URBACKEND_WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false)]
     pub(crate) webhook_allow_private_targets: bool,

@@ -20,13 +20,13 @@ struct OutboxSink(Outbox);
 
 #[async_trait]
 impl ChangeSink for OutboxSink {
-    async fn changed(&self, project: &Project, collection: &str, kind: ChangeKind, document: &Document) {
+    async fn changed(&self, project: &Project, collection: &str, kind: ChangeKind, documents: &[Document]) {
         let action = match kind {
             ChangeKind::Insert => Action::Insert,
             ChangeKind::Update => Action::Update,
             ChangeKind::Delete => Action::Delete,
         };
-        if let Err(e) = self.0.record(&project.id, collection, action, document).await {
+        if let Err(e) = self.0.record(&project.id, collection, action, documents).await {
             tracing::error!(error = %e, project = %project.id, collection, "writing a webhook event failed; it is lost");
         }
     }
@@ -48,6 +48,7 @@ pub(crate) async fn start(
     let config = WorkerConfig {
         max_attempts: args.webhook_max_attempts,
         first_retry: Duration::from_secs(args.webhook_first_retry_seconds),
+        retention: Duration::from_secs(args.webhook_retention_days.saturating_mul(24 * 3600)),
         allow_private: args.webhook_allow_private_targets,
         ..WorkerConfig::default()
     };
