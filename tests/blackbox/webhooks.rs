@@ -172,6 +172,20 @@ fn a_500_is_retried_and_a_400_is_not(lane: Lane) {
     };
     assert_eq!(value("urbackend_webhook_delivery_failures_total "), 2.0, "{text}");
     assert_eq!(value("urbackend_webhook_queue_depth "), 0.0, "{text}");
+    // The attempt log, newest first, through the command line.
+    let log = cli(&setup.backend, &["webhook", "deliveries", "--project", &setup.project.id]);
+    let entries: Vec<(&str, i64, i64)> = log["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (d["status"].as_str().unwrap(), d["statusCode"].as_i64().unwrap(), d["attemptNumber"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(entries, [("failed", 400, 1), ("success", 200, 2), ("failed", 500, 1)], "{log}");
+    let other = Project::create(&setup.backend, "wh_retry_other");
+    let log = cli(&setup.backend, &["webhook", "deliveries", "--project", &other.id]);
+    assert_eq!(log["deliveries"], json!([]), "another project sees none of them");
 }
 
 fn an_event_written_while_the_receiver_is_down_arrives_when_it_is_back(lane: Lane) {

@@ -409,6 +409,21 @@ pub(crate) enum WebhookCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Print the delivery log (one entry per attempt: status, HTTP status, error, duration),
+    /// newest first, of the project's webhooks or of one of them.
+    Deliveries {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// Only this webhook's attempts.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// At most this many entries (1 to 1000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Remove a webhook; its pending events are not sent.
     Remove {
         /// The project id.

@@ -52,15 +52,20 @@ pub(crate) async fn start(
         allow_private: args.webhook_allow_private_targets,
         ..WorkerConfig::default()
     };
+    WebhookStore::on(store.clone())
+        .index_deliveries()
+        .await
+        .map_err(|e| anyhow::anyhow!("indexing the delivery log: {e}"))?;
     let _worker = Arc::new(Worker::new(store, key, config)).spawn();
     Ok(Arc::new(OutboxSink(outbox)))
 }
 
-/// `urbackend webhook add|list|remove`.
+/// `urbackend webhook add|list|deliveries|remove`.
 pub(crate) async fn run(command: WebhookCommand) -> anyhow::Result<()> {
     let (project, store_args) = match &command {
         WebhookCommand::Add { project, store, .. }
         | WebhookCommand::List { project, store }
+        | WebhookCommand::Deliveries { project, store, .. }
         | WebhookCommand::Remove { project, store, .. } => (project, store),
     };
     let (store, _) = stores::open(store_args).await?;
@@ -82,6 +87,10 @@ pub(crate) async fn run(command: WebhookCommand) -> anyhow::Result<()> {
         WebhookCommand::List { .. } => {
             let list = hooks.list(&project.id).await.map_err(failed)?;
             println!("{}", json!({"projectId": project.id, "webhooks": list}));
+        }
+        WebhookCommand::Deliveries { webhook, limit, .. } => {
+            let log = hooks.deliveries(&project.id, webhook.as_deref(), limit).await.map_err(failed)?;
+            println!("{}", json!({"projectId": project.id, "deliveries": log}));
         }
         WebhookCommand::Remove { id, .. } => {
             let removed = hooks.remove(&project.id, &id).await.map_err(failed)?;

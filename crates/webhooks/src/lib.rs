@@ -10,6 +10,7 @@
 //! * [`worker`]: [`Worker`] polls due events, claims each (event, attempt) through an
 //!   insert-if-absent of a derived `_id` (exactly one process wins), delivers, logs the attempt to
 //!   `_urbackend_webhook_deliveries` and schedules the retry.
+//! * [`deliveries`]: the delivery log read back, newest first.
 //! * [`retention`]: [`Worker::sweep`] deletes finished events and log entries past their keeping
 //!   time, and old claims.
 //! * [`address`]: the SSRF classifier; [`http`]: the client that connects only to addresses the
@@ -18,6 +19,7 @@
 
 pub mod address;
 pub mod config;
+pub mod deliveries;
 pub mod http;
 pub mod outbox;
 pub mod retention;

@@ -35,7 +35,7 @@ use crate::system::{SystemStore, derived_id, filter, object, text};
 use crate::{CLAIMS_COLLECTION, DELIVERIES_COLLECTION, EVENTS_COLLECTION, WebhookError};
 
 /// How often the queue-depth gauge is refreshed.
-const GAUGE_EVERY: Duration = Duration::from_secs(5);
+const GAUGE_EVERY: Duration = Duration::from_secs(1);
 /// Events claimed per poll.
 const BATCH: u32 = 20;
 /// How long after its request's timeout an unrecorded claim counts as abandoned.
