@@ -289,6 +289,19 @@ pub(crate) enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Let the project's users upload files with the publishable key and their access token,
+    /// into their own folder `<projectId>/users/<userId>/` (off by default: only the secret key
+    /// may use `/api/storage`).
+    SetUserFileUploads {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// `true` to allow, `false` to stop (files already uploaded stay).
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Configure a social login provider (the client secret is stored encrypted with the master
     /// key); `--disable` switches it off and keeps its credentials.
     SetOauth {

@@ -5,6 +5,8 @@
 //! per-project quota in the shared platform store (`quota`).
 //!
 //! [`Files`] holds the use cases of `/api/storage`, each returning the original's success body.
+//! Each use case acts in a [`Scope`]: the whole project for the secret key, or one user's folder
+//! when the project lets its users upload with the publishable key and their token.
 //! It knows nothing of HTTP: failures are typed ([`StorageError`]) and the API layer maps them.
 
 mod error;
@@ -27,6 +29,7 @@ use serde_json::{Value, json};
 use store::DocumentStore;
 
 pub use error::{ACCESS_DENIED, StorageError};
+pub use paths::Scope;
 pub use quota::Ledger;
 pub use records::{FILES_COLLECTION, KEYS_COLLECTION, LEDGER_COLLECTION};
 
@@ -109,7 +112,7 @@ impl Files {
     /// `POST /api/storage/upload`: one multipart file part, streamed. 201 body.
     pub async fn upload<S, E>(
         &self,
-        project_id: &str,
+        scope: &Scope<'_>,
         filename: &str,
         declared: &str,
         body: S,
@@ -118,7 +121,7 @@ impl Files {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let path = paths::new_object_path(project_id, filename)?;
+        let path = scope.new_path(filename)?;
         let limits = upload::Limits {
             max: self.config.max_file_bytes,
             too_large: |limit| StorageError::TooLarge { limit },
@@ -126,12 +129,13 @@ impl Files {
             allowed: &self.config.allowed_types,
             reserved: 0,
         };
-        self.store_object(project_id, &path, body, limits).await?;
+        self.store_object(scope.project_id, &path, body, limits).await?;
         Ok(json!({"message": "File uploaded successfully", "url": self.url(&path), "path": path, "provider": PROVIDER}))
     }
 
     /// `POST /api/storage/upload-request` `{filename, contentType, size}`: a signed PUT URL.
-    pub async fn upload_request(&self, project_id: &str, body: &Value, now: i64) -> Result<Value, StorageError> {
+    pub async fn upload_request(&self, scope: &Scope<'_>, body: &Value, now: i64) -> Result<Value, StorageError> {
+        let project_id = scope.project_id;
         const REQUIRED: &str = "filename, contentType, and size are required.";
         let text = |k: &str| body.get(k).and_then(Value::as_str).filter(|s| !s.trim().is_empty());
         let (Some(filename), Some(content_type)) = (text("filename"), text("contentType")) else {
@@ -144,7 +148,7 @@ impl Files {
         if !self.ledger.fits(project_id, size).await? {
             return Err(StorageError::QuotaExceeded);
         }
-        let path = paths::new_object_path(project_id, filename)?;
+        let path = scope.new_path(filename)?;
         let grant = UploadGrant {
             project_id: project_id.to_owned(),
             path: path.clone(),
@@ -259,12 +263,13 @@ impl Files {
     }
 
     /// `POST /api/storage/upload-confirm` `{filePath, size}`.
-    pub async fn confirm(&self, project_id: &str, body: &Value) -> Result<Value, StorageError> {
+    pub async fn confirm(&self, scope: &Scope<'_>, body: &Value) -> Result<Value, StorageError> {
+        let project_id = scope.project_id;
         const REQUIRED: &str = "filePath and size are required.";
         let raw = body.get("filePath").and_then(Value::as_str).filter(|s| !s.is_empty());
         let raw = raw.ok_or(StorageError::BadRequest(REQUIRED))?;
         let declared = positive_size(body.get("size")).ok_or(StorageError::BadRequest(REQUIRED))?;
-        let path = paths::client_path(project_id, raw)?;
+        let path = scope.check(raw)?;
         let (size, _) = self.stored(&path).await?.ok_or(StorageError::NotReady)?;
         if size.abs_diff(declared) > 64 {
             self.remove(project_id, &path).await?;
@@ -289,11 +294,11 @@ impl Files {
     }
 
     /// `DELETE /api/storage/file` `{path}`: 200 also for a file that does not exist.
-    pub async fn delete(&self, project_id: &str, body: &Value) -> Result<Value, StorageError> {
+    pub async fn delete(&self, scope: &Scope<'_>, body: &Value) -> Result<Value, StorageError> {
         let raw = body.get("path").and_then(Value::as_str).filter(|s| !s.is_empty());
         let raw = raw.ok_or(StorageError::BadRequest("File path is required."))?;
-        let path = paths::client_path(project_id, raw)?;
-        self.remove(project_id, &path).await?;
+        let path = scope.check(raw)?;
+        self.remove(scope.project_id, &path).await?;
         Ok(json!({"message": "File deleted successfully"}))
     }
 
