@@ -27,11 +27,11 @@ use crate::error::StorageError;
 use crate::records::{LEDGER_COLLECTION, Records, derived_id};
 
 /// A writer compacts after every this many versions.
-pub const COMPACT_EVERY: u64 = 64;
+pub(crate) const COMPACT_EVERY: u64 = 64;
 /// Versions this far behind the newest one may be deleted.
-pub const KEEP: u64 = 16;
+pub(crate) const KEEP: u64 = 16;
 /// Versions younger than this (milliseconds) are never deleted.
-pub const MIN_AGE_MS: i64 = 3_600_000;
+pub(crate) const MIN_AGE_MS: i64 = 3_600_000;
 
 /// The storage ledger of every project.
 pub struct Ledger {
