@@ -178,6 +178,7 @@ fn three_step_flow_and_signed_urls(lane: Lane) {
     let got = raw("GET", confirmed["url"].as_str().unwrap(), &[], None);
     assert_eq!((got.status, got.body.as_slice()), (200, png(1000).as_slice()));
     assert_eq!(got.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(got.header("content-length"), Some("1000"), "streamed with its length");
     assert_eq!(got.header("content-type"), Some("image/png"));
     assert!(got.header("content-disposition").unwrap().starts_with("inline"));
 

@@ -58,8 +58,10 @@ pub struct StorageConfig {
 
 /// A file to send back.
 pub struct Download {
-    /// The bytes.
-    pub bytes: Bytes,
+    /// The bytes, as they are read from the backend (never buffered whole).
+    pub body: futures_util::stream::BoxStream<'static, Result<Bytes, StorageError>>,
+    /// The file's size in bytes.
+    pub size: u64,
     /// The `Content-Type` to send.
     pub content_type: String,
     /// Whether the file may be shown inline (else: `attachment`).
@@ -333,14 +335,18 @@ impl Files {
         let project_id = raw.trim_start_matches('/').split('/').next().unwrap_or_default();
         let path = paths::client_path(project_id, raw).map_err(|_| StorageError::NotFound)?;
         let (_, kind) = self.stored(&path).await?.ok_or(StorageError::NotFound)?;
-        let bytes = match self.objects.get(&path).await {
-            Ok(found) => found.bytes().await?,
+        let found = match self.objects.get(&path).await {
+            Ok(found) => found,
             Err(object_store::Error::NotFound { .. }) => return Err(StorageError::NotFound),
             Err(e) => return Err(e.into()),
         };
+        let size = found.meta.size;
+        let body = futures_util::StreamExt::boxed(futures_util::StreamExt::map(found.into_stream(), |chunk| {
+            chunk.map_err(StorageError::from)
+        }));
         let (content_type, inline) = types::serving(&kind);
         let name = path.filename().unwrap_or("file").to_owned();
-        Ok(Download { bytes, content_type, inline, name })
+        Ok(Download { body, size, content_type, inline, name })
     }
 }
 

@@ -138,7 +138,7 @@ pub(super) async fn delete_all(state: web::Data<AppState>, request: HttpRequest)
     Ok(HttpResponse::Ok().json(files(&state)?.delete_all(&who.project.id).await?))
 }
 
-/// `GET /api/storage/files/{path}`: a stored file at its public URL.
+/// `GET /api/storage/files/{path}`: a stored file at its public URL, streamed from the backend.
 pub(super) async fn download(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let file = files(&state)?.download(&path).await?;
     let disposition = if file.inline { "inline" } else { "attachment" };
@@ -147,5 +147,6 @@ pub(super) async fn download(state: web::Data<AppState>, path: web::Path<String>
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox"))
         .insert_header((header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{}\"", file.name)))
-        .body(file.bytes))
+        .no_chunking(file.size)
+        .streaming(file.body.map(|chunk| chunk.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string())))))
 }
