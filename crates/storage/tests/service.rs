@@ -157,9 +157,13 @@ async fn upload_download_delete_and_the_ledger() {
     assert_eq!(files.ledger().used(P).await.unwrap(), 2_000_000);
     assert_eq!(world.stored_files().len(), 1);
     let download = files.download(&path).await.unwrap();
-    assert_eq!(download.bytes.len(), 2_000_000);
-    assert!(download.inline);
-    assert_eq!(download.content_type, "image/png");
+    assert_eq!(download.size, 2_000_000);
+    let (inline, content_type) = (download.inline, download.content_type.clone());
+    let chunks: Vec<_> = futures_util::StreamExt::collect(download.body).await;
+    let bytes: Vec<u8> = chunks.into_iter().flat_map(|chunk| chunk.unwrap().to_vec()).collect();
+    assert_eq!(bytes, png(2_000_000));
+    assert!(inline);
+    assert_eq!(content_type, "image/png");
     files.delete(&Scope::project(P), &json!({"path": path})).await.unwrap();
     assert!(matches!(files.download(&path).await, Err(StorageError::NotFound)));
     assert_eq!(files.ledger().used(P).await.unwrap(), 0);
