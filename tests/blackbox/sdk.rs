@@ -29,6 +29,8 @@ const NODE_METHODS: &[&str] = &[
     "auth.verifyEmail",
     "auth.login",
     "auth.getToken",
+    "auth.getRefreshToken",
+    "auth.setRefreshToken",
     "auth.me",
     "auth.updateProfile",
     "auth.changePassword",
@@ -47,6 +49,8 @@ const NODE_METHODS: &[&str] = &[
     "db.update",
     "db.patch",
     "db.delete",
+    "parseApiError",
+    "DatabaseModule",
     "schema.getSchema",
     "storage.requestUploadUrl",
     "StorageModule.uploadToPresignedUrl",
@@ -207,7 +211,18 @@ impl World {
         let missing: Vec<&&str> = expected.iter().filter(|m| !checked.contains(**m)).collect();
         assert!(missing.is_empty(), "the program did not check {missing:?}; it checked {:?}", report.checked);
 
-        // What the programs did is in the mail server: their own message, and the codes.
+        // What the program did is in the store and in the mail server.
+        let sk = [("x-api-key", self.project.sk.as_str())];
+        let (status, books) = self.server.request("GET", "/api/data/books?sort=pages:asc", &sk, None);
+        assert_eq!(status, 200, "{books}");
+        let left: Vec<Value> =
+            books["data"]["items"].as_array().unwrap().iter().map(|b| json!([b["title"], b["pages"]])).collect();
+        let expected =
+            [json!(["Lathe of Heaven", 184]), json!(["A Wizard of Earthsea", 205]), json!(["The Dispossessed", 387])];
+        assert_eq!(left, expected, "the books after the program (one deleted, one updated and patched)");
+        let (_, posts) = self.server.request("GET", "/api/data/posts", &sk, None);
+        let titles: Vec<&Value> = posts["data"]["items"].as_array().unwrap().iter().map(|p| &p["title"]).collect();
+        assert_eq!(titles, [&json!("Mine")], "the other user's patch changed nothing: {posts}");
         let messages = self.sink.messages();
         let subject = format!("SDK conformance ({who})");
         assert!(
@@ -220,13 +235,13 @@ impl World {
 }
 
 fn node_sdk_conformance(lane: Lane) {
-    let world = World::new("sdk-node", lane);
-    world.run(SdkProgram::node(), "js", NODE_METHODS);
+    let program = SdkProgram::node();
+    World::new("sdk-node", lane).run(program, "js", NODE_METHODS);
 }
 
 fn python_sdk_conformance(lane: Lane) {
-    let world = World::new("sdk-python", lane);
-    world.run(SdkProgram::python(), "py", PYTHON_METHODS);
+    let program = SdkProgram::python();
+    World::new("sdk-python", lane).run(program, "py", PYTHON_METHODS);
 }
 
 crate::on_both_lanes!(node_sdk_conformance, python_sdk_conformance);

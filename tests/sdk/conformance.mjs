@@ -69,7 +69,9 @@ const sdk = await import(pathToFileURL(env("URBACKEND_SDK_MODULE")).href);
 const {
   default: urBackend,
   UrBackendClient,
+  DatabaseModule,
   StorageModule,
+  parseApiError,
   UrBackendError,
   AuthError,
   NotFoundError,
@@ -174,6 +176,8 @@ check(JWT.test(login.accessToken) && login.token === login.accessToken, "login a
 check(typeof login.refreshToken === "string" && login.refreshToken !== signup.refreshToken, "login refresh token");
 eq(client.auth.getToken(), login.accessToken, "login stores the access token");
 ok("auth.login");
+eq(client.auth.getRefreshToken(), login.refreshToken, "login stores the refresh token");
+ok("auth.getRefreshToken");
 
 const me = await client.auth.me();
 eq(
@@ -325,6 +329,11 @@ await rejects(social.auth.me(), AuthError, 401, "Invalid or Expired Token", "me 
 social.auth.setToken(socialSession.accessToken);
 eq((await social.auth.me())._id, octo._id, "setToken");
 ok("auth.setToken");
+social.auth.setRefreshToken("0".repeat(80));
+await rejects(social.auth.refreshToken(), AuthError, 401, "Invalid refresh token format", "a token set by setRefreshToken");
+social.auth.setRefreshToken(socialSession.refreshToken);
+eq(social.auth.getRefreshToken(), socialSession.refreshToken, "setRefreshToken");
+ok("auth.setRefreshToken");
 
 const bye = await social.auth.logout();
 eq(bye, { success: true, message: "Logged out successfully" }, "logout");
@@ -418,6 +427,13 @@ await rejects(client.db.getOne("books", books[3]._id), NotFoundError, 404, "Docu
 await rejects(admin.db.delete("books", books[3]._id), NotFoundError, 404, "Document not found.", "delete twice");
 await rejects(bob.db.delete("posts", post._id), AuthError, 403, "You can only modify your own document.", "delete of another user's post");
 ok("db.delete");
+
+// The SDK's error mapping on a raw answer, and a module built by hand.
+const raw = await fetch(`${BASE}/api/data/books/not-an-id`, { headers: { "x-api-key": PK } });
+await rejects(Promise.reject(await parseApiError(raw)), ValidationError, 400, "Invalid ID format.", "parseApiError");
+ok("parseApiError");
+eq((await new DatabaseModule(admin).getOne("authors", author._id)).name, "Ursula", "new DatabaseModule(client)");
+ok("DatabaseModule", "constructed by hand");
 
 // ---------------------------------------------------------------------------------------------
 // Schema
