@@ -17,6 +17,7 @@ mod mail;
 mod matrix;
 mod queries;
 mod schemas;
+mod sdk;
 mod sessions;
 mod social;
 mod storage;

@@ -11,6 +11,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 pub mod oauth_provider;
+pub mod sdk;
 pub mod webhook_receiver;
 
 use std::io::{BufRead, BufReader};

@@ -7,7 +7,7 @@
 //! it never passes or skips silently.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -65,6 +65,12 @@ impl SmtpSink {
         };
         let stdin = child.stdin.take();
         SmtpSink { child, _stdin: stdin, port, dir }
+    }
+
+    /// The folder it writes one `<n>.json` file per accepted message into (for programs that
+    /// read the mail themselves).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// The messages received so far, in order.

@@ -2,9 +2,10 @@
 //!
 //! The steps are, in order: `cargo fmt --all -- --check`, the repository rules ([`crate::tidy`]),
 //! the dependency-direction check ([`crate::deps`]), `cargo clippy --workspace --all-targets
-//! --locked -- -D warnings` and `cargo test --workspace --locked` (the whole suite, doc-tests
-//! included). Cheap checks come first so that a formatting slip fails in seconds, not after a
-//! full build. The first failing step stops the run with a message naming it; later steps do
+//! --locked -- -D warnings`, `cargo test --workspace --locked` (the whole suite, doc-tests
+//! included, but the SDK conformance suite) and last the SDK conformance suite (the official
+//! SDKs' programs in `tests/sdk/`, driven by the black-box module `sdk`). Cheap checks come first
+//! so that a formatting slip fails in seconds, not after a full build. The first failing step stops the run with a message naming it; later steps do
 //! not run. `.ci/run` calls exactly this, so CI holds no logic that cannot be run locally.
 
 use std::path::Path;
@@ -34,8 +35,16 @@ const STEPS: &[Step] = &[
         name: "clippy",
         what: Action::Cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]),
     },
-    Step { name: "test", what: Action::Cargo(&["test", "--workspace", "--locked"]) },
+    Step { name: "test", what: Action::Cargo(&["test", "--workspace", "--locked", "--", "--skip", SDK_TESTS]) },
+    Step {
+        name: "sdk",
+        what: Action::Cargo(&["test", "-p", "urbackend-tests", "--test", "blackbox", "--locked", "--", SDK_TESTS]),
+    },
 ];
+
+/// The test-name filter of the SDK conformance suite (the black-box module `sdk`), which runs
+/// after the rest.
+const SDK_TESTS: &str = "sdk::";
 
 /// Runs every step in order and stops at the first failure.
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {

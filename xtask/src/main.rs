@@ -29,7 +29,8 @@ usage: cargo xtask <command>
 
 commands:
   ci      run every check CI runs, in order, stopping at the first failure:
-          cargo fmt --check, tidy, deps, cargo clippy (-D warnings), cargo test (whole workspace)
+          cargo fmt --check, tidy, deps, cargo clippy (-D warnings), cargo test (whole workspace),
+          then the SDK conformance suite (the official SDKs against the server)
   deps    check the dependency direction between crates
           (the layering table lives in xtask/src/deps.rs)
   tidy    check the repository rules (module docs, banned test attributes, file length,
