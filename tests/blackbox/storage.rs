@@ -252,11 +252,26 @@ fn multipart_types_and_serving(lane: Lane) {
         415,
         "File content does not match the declared type (image/png).",
     );
+    let refused = upload(&server, sk, "page.bin", "application/octet-stream", html);
+    assert_refused((refused.status, &refused.json()), 415, "File type text/html is not allowed.");
     let (header, body) = multipart("other", "x.png", "image/png", &png(100));
     let url = format!("{}/api/storage/upload", server.base);
     let refused = raw("POST", &url, &[("x-api-key", sk), ("Content-Type", &header)], Some(&body));
     assert_refused((refused.status, &refused.json()), 400, "No file uploaded.");
     assert_eq!(stored_files(&dir).len(), 1);
+    // Untyped bytes (the TypeScript SDK's default type) are kept, and only ever downloaded.
+    let untyped = upload(&server, sk, "data.bin", "application/octet-stream", b"not really an image");
+    assert_eq!(untyped.status, 201, "{}", untyped.json());
+    let got = raw("GET", untyped.json()["url"].as_str().unwrap(), &[], None);
+    assert_eq!((got.status, got.header("content-type")), (200, Some("application/octet-stream")));
+    assert!(got.header("content-disposition").unwrap().starts_with("attachment"));
+    let (status, _) = server.request(
+        "DELETE",
+        "/api/storage/file",
+        &[("x-api-key", sk)],
+        Some(&json!({"path": untyped.json()["path"]})),
+    );
+    assert_eq!(status, 200);
 
     // Too large, refused while streaming: the request announces 100 MB and sends a little more
     // than the limit; the answer comes before the body is complete, and nothing is stored.

@@ -473,12 +473,20 @@ eq([fetched.status, fetched.headers.get("content-type")], [200, "image/png"], "t
 eq(Buffer.from(await fetched.arrayBuffer()).equals(PNG), true, "the uploaded file's bytes");
 const blob = await admin.storage.upload(new Blob([text], { type: "text/plain" }), "blob.txt");
 eq(await (await fetch(blob.url)).text(), text, "a Blob upload, fetched back");
+const untyped = await admin.storage.upload(Buffer.from(text), "unknown.bin");
+const untypedAnswer = await fetch(untyped.url);
+eq(
+  [untypedAnswer.status, untypedAnswer.headers.get("content-type"), await untypedAnswer.text()],
+  [200, "application/octet-stream", text],
+  "a Buffer of no known type (sent as application/octet-stream), fetched back as a download",
+);
+check(untypedAnswer.headers.get("content-disposition").startsWith("attachment"), "untyped bytes are served as an attachment");
 await rejects(
-  admin.storage.upload(Buffer.from(text), "unknown.bin"),
+  admin.storage.upload(Buffer.from("<!DOCTYPE html><html><script>alert(1)</script></html>"), "page.bin"),
   Error,
   undefined,
   "Direct upload to cloud failed: 415 Unsupported Media Type",
-  "a Buffer of unknown type (sent as application/octet-stream)",
+  "HTML sent as application/octet-stream",
 );
 await rejects(client.storage.upload(PNG, "pixel.png"), AuthError, 403, "Forbidden. This action requires a Secret Key (sk_live_...).", "upload with the publishable key");
 ok("storage.upload", "three-step flow, fetched back by URL");

@@ -452,12 +452,20 @@ with tempfile.TemporaryDirectory() as folder:
     from_path = admin.storage.upload(note_path)
 check(from_path["path"].endswith(f"upload-{WHO}.txt"), f"upload from a path: {from_path}")
 eq(requests.get(from_path["url"]).text, text, "a file uploaded from its path, fetched back")
+untyped = admin.storage.upload(text.encode(), filename="unknown.bin")
+untyped_answer = requests.get(untyped["url"])
+eq(
+    [untyped_answer.status_code, untyped_answer.headers.get("Content-Type"), untyped_answer.text],
+    [200, "application/octet-stream", text],
+    "bytes of no known type (sent as application/octet-stream), fetched back as a download",
+)
+check(untyped_answer.headers.get("Content-Disposition", "").startswith("attachment"), "untyped bytes are an attachment")
 raises(
-    lambda: admin.storage.upload(text.encode(), filename="unknown.bin"),
+    lambda: admin.storage.upload(b"<!DOCTYPE html><html><script>alert(1)</script></html>", filename="page.bin"),
     StorageError,
     415,
     "Cloud provider upload failed: 415 Unsupported Media Type",
-    "bytes of unknown type (sent as application/octet-stream)",
+    "HTML sent as application/octet-stream",
 )
 raises(lambda: client.storage.upload(PNG, filename="pixel.png"), StorageError, 403, FORBIDDEN_PK, "upload with the publishable key")
 ok("storage.upload", "three-step flow, fetched back by URL")

@@ -33,11 +33,14 @@ const INLINE: &[&str] = &[
     "video/ogg",
 ];
 
-/// Allowed by default besides the inline types (served as attachments).
+/// Allowed by default besides the inline types (served as attachments). The generic type is the
+/// one of bytes with no signature that their uploader did not type either (the TypeScript SDK
+/// declares it for every `Buffer`): stored, and only ever served as a download.
 const ALSO_ALLOWED: &[&str] =
-    &["application/pdf", "text/csv", "application/json", "application/zip", "video/quicktime"];
+    &["application/pdf", "text/csv", "application/json", "application/zip", "video/quicktime", GENERIC];
 
-/// The default allow-list: common images, PDF, plain text, JSON, CSV, zip, audio and video.
+/// The default allow-list: common images, PDF, plain text, JSON, CSV, zip, audio and video, and
+/// untyped bytes (`application/octet-stream`, served as an attachment).
 pub fn default_allowed() -> Vec<String> {
     INLINE.iter().chain(ALSO_ALLOWED).map(|s| (*s).to_owned()).collect()
 }
@@ -146,12 +149,18 @@ mod tests {
     }
 
     #[test]
-    fn text_needs_utf8_and_unknown_binary_is_refused() {
+    fn text_needs_utf8_and_untyped_bytes_are_generic() {
         assert_eq!(decide("text/plain", b"hello", &defaults()).unwrap(), "text/plain");
         assert_eq!(decide("application/json", b"{\"a\":1}", &defaults()).unwrap(), "application/json");
         assert!(decide("text/plain", &[0xff, 0xfe, 0x00, 0x01], &defaults()).is_err());
         assert!(decide("image/png", b"no signature here", &defaults()).is_err());
-        assert!(decide("application/octet-stream", b"???", &defaults()).is_err());
+        assert!(decide("image/png", b"no signature here", &[GENERIC.to_owned()]).is_err(), "a false type stays false");
+        assert_eq!(decide("application/octet-stream", b"???", &defaults()).unwrap(), GENERIC);
+        assert_eq!(decide("", b"???", &defaults()).unwrap(), GENERIC);
+        let strict: Vec<String> = defaults().into_iter().filter(|t| t != GENERIC).collect();
+        assert!(decide("application/octet-stream", b"???", &strict).is_err());
+        let html = b"<!DOCTYPE html><html><script>alert(1)</script></html>";
+        assert!(decide("application/octet-stream", html, &defaults()).is_err(), "untyped HTML is still HTML");
     }
 
     #[test]
