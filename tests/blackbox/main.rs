@@ -20,6 +20,7 @@ mod schemas;
 mod sessions;
 mod social;
 mod storage;
+mod storage_s3;
 mod webhooks;
 
 /// Runs each named test `fn(Lane)` twice: `embedded::<name>` and `mongo::<name>`.

@@ -15,7 +15,7 @@ use urbackend_tests::{Backend, Lane, Server, TempDir};
 use crate::fixture::{Project, backend};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-const SK_ONLY: &str = "Forbidden. This action requires a Secret Key (sk_live_...).";
+pub(crate) const SK_ONLY: &str = "Forbidden. This action requires a Secret Key (sk_live_...).";
 
 pub(crate) fn png(size: usize) -> Vec<u8> {
     let mut bytes = PNG.to_vec();
@@ -52,7 +52,7 @@ fn stored_files(dir: &TempDir) -> Vec<PathBuf> {
 pub(crate) struct Raw {
     pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Raw {
@@ -60,12 +60,12 @@ impl Raw {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 }
 
-fn raw(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Raw {
+pub(crate) fn raw(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Raw {
     let mut request = ureq::request(method, url).timeout(Duration::from_secs(30));
     for (name, value) in headers {
         request = request.set(name, value);
@@ -106,7 +106,7 @@ pub(crate) fn upload(server: &Server, key: &str, filename: &str, content_type: &
     raw("POST", &url, &[("x-api-key", key), ("Content-Type", &header)], Some(&body))
 }
 
-fn assert_refused(answer: (u16, &Value), status: u16, text: &str) {
+pub(crate) fn assert_refused(answer: (u16, &Value), status: u16, text: &str) {
     assert_eq!(
         (answer.0, &answer.1["error"], &answer.1["message"]),
         (status, &json!(text), &json!(text)),
@@ -116,7 +116,7 @@ fn assert_refused(answer: (u16, &Value), status: u16, text: &str) {
     assert_eq!((&answer.1["success"], &answer.1["code"]), (&json!(false), &json!(status)), "{}", answer.1);
 }
 
-fn assert_answer(answer: (u16, Value), status: u16, text: &str) {
+pub(crate) fn assert_answer(answer: (u16, Value), status: u16, text: &str) {
     assert_refused((answer.0, &answer.1), status, text);
 }
 

@@ -22,8 +22,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod s3;
 mod smtp;
 
+pub use s3::{Object, S3Service, get as s3_get};
 pub use smtp::SmtpSink;
 
 /// Environment variables of the server that a test sets explicitly (never inherited).
@@ -35,6 +37,12 @@ const SERVER_ENV: &[&str] = &[
     "URBACKEND_SMTP_PASSWORD",
     "URBACKEND_MAIL_FROM",
     "URBACKEND_MAIL_PER_MONTH",
+    "URBACKEND_S3_BUCKET",
+    "URBACKEND_S3_ENDPOINT",
+    "URBACKEND_S3_REGION",
+    "URBACKEND_S3_ACCESS_KEY_ID",
+    "URBACKEND_S3_SECRET_ACCESS_KEY",
+    "URBACKEND_S3_PUBLIC_URL",
 ];
 
 /// The workspace root.

@@ -12,7 +12,7 @@ use object_store::ObjectStore;
 
 use crate::error::StorageError;
 use crate::quota::Ledger;
-use crate::records::Records;
+use crate::records::{Records, derived_id};
 use crate::s3::{S3Bucket, S3Settings};
 
 /// The provider name of the server's own storage.
@@ -54,6 +54,15 @@ impl Backend {
 
     pub(crate) fn s3(bucket: S3Bucket, ledger: Ledger, provider: &'static str) -> Backend {
         Backend { objects: bucket.store.clone(), kind: Kind::S3(bucket), ledger, provider }
+    }
+
+    /// The file record of a new upload to `path` (`uploading` until it is stored); it names the
+    /// provider, so that deleting it later releases quota only for the server's storage.
+    pub(crate) fn new_record(&self, project_id: &str, path: &str) -> serde_json::Value {
+        serde_json::json!({
+            "_id": derived_id(path), "projectId": project_id, "path": path, "state": "uploading",
+            "provider": self.provider,
+        })
     }
 
     /// The public URL of an object.
@@ -101,7 +110,7 @@ impl Backends {
                 return Ok(Arc::clone(backend));
             }
         }
-        let ledger = Ledger::new(Arc::clone(&self.records), 0);
+        let ledger = Ledger::uncounted(Arc::clone(&self.records));
         let backend = Arc::new(Backend::s3(settings.build()?, ledger, EXTERNAL_PROVIDER));
         built.insert(project_id.to_owned(), (settings, Arc::clone(&backend)));
         Ok(backend)

@@ -37,8 +37,7 @@ impl Files {
         declared: u64,
     ) -> Result<Value, StorageError> {
         let id = derived_id(path.as_ref());
-        let record = json!({"_id": id, "projectId": project_id, "path": path.as_ref(), "state": "uploading"});
-        if !self.records.insert_new(FILES_COLLECTION, record).await? {
+        if !self.records.insert_new(FILES_COLLECTION, backend.new_record(project_id, path.as_ref())).await? {
             let (size, _) = self.stored(path).await?.ok_or(StorageError::NotReady)?;
             return self.confirmed(backend, project_id, path, size, declared).await;
         }

@@ -221,8 +221,7 @@ impl Files {
             return Err(StorageError::BadSignature);
         }
         // One PUT per URL: the file record is the latch.
-        let record = json!({"_id": derived_id(&grant.path), "projectId": grant.project_id, "path": grant.path, "state": "uploading"});
-        if !self.records.insert_new(FILES_COLLECTION, record).await? {
+        if !self.records.insert_new(FILES_COLLECTION, backend.new_record(&grant.project_id, &grant.path)).await? {
             return Err(StorageError::AlreadyUsed);
         }
         let max = grant.size.min(self.config.max_file_bytes);
@@ -254,8 +253,7 @@ impl Files {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let record = json!({"_id": derived_id(path), "projectId": project_id, "path": path, "state": "uploading"});
-        if !self.records.insert_new(FILES_COLLECTION, record).await? {
+        if !self.records.insert_new(FILES_COLLECTION, backend.new_record(project_id, path)).await? {
             return Err(StorageError::Internal(format!("fresh path {path} taken")));
         }
         let object = Path::from(path);
@@ -341,9 +339,11 @@ impl Files {
         let Some(doc) = self.records.delete(FILES_COLLECTION, &derived_id(path.as_ref())).await? else {
             return Ok(false);
         };
-        if doc.get("state").and_then(Value::as_str) == Some("stored") {
+        // Only the server's storage is charged, whichever backend the project uses now.
+        let external = doc.get("provider").and_then(Value::as_str) == Some(EXTERNAL_PROVIDER);
+        if doc.get("state").and_then(Value::as_str) == Some("stored") && !external {
             let size = doc.get("size").and_then(Value::as_u64).unwrap_or(0);
-            backend.ledger.release(project_id, size).await?;
+            self.internal().ledger.release(project_id, size).await?;
         }
         Ok(true)
     }

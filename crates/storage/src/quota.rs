@@ -10,7 +10,8 @@
 //! read again: every total is derived from the one before it and no interleaving exceeds the
 //! quota (a test races 40 reservations, and shows a read-check-write counter overshooting).
 //!
-//! A quota of 0 means unlimited (totals are still kept).
+//! A quota of 0 means unlimited (totals are still kept). The ledger of a project's own bucket
+//! counts nothing ([`Ledger::uncounted`]): those bytes are the project's, not the server's.
 
 use std::sync::Arc;
 
@@ -23,11 +24,17 @@ use crate::records::{LEDGER_COLLECTION, Records, derived_id};
 pub struct Ledger {
     records: Arc<Records>,
     quota: u64,
+    counting: bool,
 }
 
 impl Ledger {
     pub(crate) fn new(records: Arc<Records>, quota: u64) -> Ledger {
-        Ledger { records, quota }
+        Ledger { records, quota, counting: true }
+    }
+
+    /// A ledger that charges and releases nothing (a project's own bucket).
+    pub(crate) fn uncounted(records: Arc<Records>) -> Ledger {
+        Ledger { records, quota: 0, counting: false }
     }
 
     /// The quota in bytes (0: unlimited).
@@ -54,7 +61,7 @@ impl Ledger {
 
     /// Whether `bytes` more would fit now (a peek: nothing is reserved).
     pub async fn fits(&self, project_id: &str, bytes: u64) -> Result<bool, StorageError> {
-        Ok(self.quota == 0 || self.used(project_id).await?.saturating_add(bytes) <= self.quota)
+        Ok(!self.counting || self.quota == 0 || self.used(project_id).await?.saturating_add(bytes) <= self.quota)
     }
 
     /// Reserves `bytes`, or refuses with [`StorageError::QuotaExceeded`].
@@ -75,6 +82,9 @@ impl Ledger {
     }
 
     async fn change(&self, project_id: &str, next: impl Fn(u64) -> Option<u64>) -> Result<(), StorageError> {
+        if !self.counting {
+            return Ok(());
+        }
         loop {
             let (n, used) = self.latest(project_id).await?;
             let total = next(used).ok_or(StorageError::QuotaExceeded)?;
