@@ -186,6 +186,10 @@ fn server_bucket_quota_is_charged_once_at_confirmation(lane: Lane) {
     let third = owner.put_direct("c.png", "image/png", 400, &png(1000));
     assert_answer(owner.confirm(&third, 1000), 403, "Internal storage limit exceeded.");
     assert_eq!(s3.object("quota-files", &third).status, 404);
+    // The size is checked before the quota (the original's order).
+    let lied = owner.put_direct("l.png", "image/png", 400, &png(1000));
+    assert_answer(owner.confirm(&lied, 400), 400, "Declared file size does not match uploaded file size.");
+    assert_eq!(s3.object("quota-files", &lied).status, 404);
     // The peek of upload-request, and the multipart upload, refuse too.
     assert_answer(owner.request_upload("d.png", "image/png", 1000), 403, "Internal storage limit exceeded.");
     let sent = upload(&server, &a.sk, "d.png", "image/png", &png(1000));
