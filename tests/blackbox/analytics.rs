@@ -161,6 +161,11 @@ fn metrics_count_requests_by_route_and_status(lane: Lane) {
     if matches!(lane, Lane::Embedded) {
         assert!(text.contains("urbackend_store_readers_in_use "), "{text}");
         assert!(text.lines().any(|l| l.starts_with("urbackend_store_readers_max ") && !l.ends_with(" 0")), "{text}");
+    } else {
+        let open = text.lines().find_map(|l| l.strip_prefix("urbackend_mongo_connections_open "));
+        assert!(open.is_some_and(|n| n.parse::<f64>().is_ok_and(|n| n >= 1.0)), "the pool has connections: {text}");
+        assert!(text.contains("urbackend_mongo_connections_in_use "), "{text}");
+        assert!(text.contains("urbackend_mongo_connection_checkout_failures_total 0"), "{text}");
     }
     drop(server);
     let open = Server::start_with(&backend, &["--metrics-public"]);

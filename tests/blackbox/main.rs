@@ -21,6 +21,7 @@ mod sessions;
 mod social;
 mod storage;
 mod storage_s3;
+mod user_files;
 mod webhooks;
 
 /// Runs each named test `fn(Lane)` twice: `embedded::<name>` and `mongo::<name>`.

@@ -100,15 +100,27 @@ fn insert_update_delete_are_delivered_signed_and_nothing_else(lane: Lane) {
     let id = setup.insert(&server, "posts", "hello");
     let comment = setup.insert(&server, "comments", "c1");
     setup.insert(&server, "tags", "not subscribed");
+    let bulk = json!([{"title": "b1"}, {"title": "b2"}]);
+    setup.write(&server, "POST", "/api/data/comments/bulk", Some(&bulk));
+    setup.write(&server, "POST", "/api/data/tags/bulk", Some(&bulk));
     setup.write(&server, "PATCH", &format!("/api/data/posts/{id}"), Some(&json!({"title": "changed"})));
     setup.write(&server, "DELETE", &format!("/api/data/comments/{comment}"), None);
     setup.write(&server, "DELETE", &format!("/api/data/posts/{id}"), None);
-    receiver.wait_for(4, WAIT);
+    receiver.wait_for(6, WAIT);
     std::thread::sleep(Duration::from_secs(2));
     let received = receiver.received();
     let mut events: Vec<String> = received.iter().map(|r| r.header("x-urbackend-event").to_owned()).collect();
     events.sort();
-    assert_eq!(events, ["comments.insert", "posts.delete", "posts.insert", "posts.update"], "{received:#?}");
+    let expected =
+        ["comments.insert", "comments.insert", "comments.insert", "posts.delete", "posts.insert", "posts.update"];
+    assert_eq!(events, expected, "{received:#?}");
+    let mut titles: Vec<String> = received
+        .iter()
+        .filter(|r| r.header("x-urbackend-event") == "comments.insert")
+        .map(|r| verify(r)["data"]["title"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    titles.sort_unstable();
+    assert_eq!(titles, ["b1", "b2", "c1"], "each document of a bulk insert is announced");
     for r in &received {
         assert_eq!(r.path, "/hook");
         let payload = verify(r);
@@ -127,7 +139,8 @@ fn insert_update_delete_are_delivered_signed_and_nothing_else(lane: Lane) {
             "posts.delete" => {
                 assert_eq!((&payload["collection"], &payload["data"]["title"]), (&json!("posts"), &json!("changed")))
             }
-            _ => assert_eq!(payload["documentId"], json!(comment)),
+            _ if payload["data"]["title"] == json!("c1") => assert_eq!(payload["documentId"], json!(comment)),
+            _ => assert_eq!(payload["event"], json!("comments.insert")),
         }
     }
 }
@@ -159,6 +172,20 @@ fn a_500_is_retried_and_a_400_is_not(lane: Lane) {
     };
     assert_eq!(value("urbackend_webhook_delivery_failures_total "), 2.0, "{text}");
     assert_eq!(value("urbackend_webhook_queue_depth "), 0.0, "{text}");
+    // The attempt log, newest first, through the command line.
+    let log = cli(&setup.backend, &["webhook", "deliveries", "--project", &setup.project.id]);
+    let entries: Vec<(&str, i64, i64)> = log["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (d["status"].as_str().unwrap(), d["statusCode"].as_i64().unwrap(), d["attemptNumber"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(entries, [("failed", 400, 1), ("success", 200, 2), ("failed", 500, 1)], "{log}");
+    let other = Project::create(&setup.backend, "wh_retry_other");
+    let log = cli(&setup.backend, &["webhook", "deliveries", "--project", &other.id]);
+    assert_eq!(log["deliveries"], json!([]), "another project sees none of them");
 }
 
 fn an_event_written_while_the_receiver_is_down_arrives_when_it_is_back(lane: Lane) {

@@ -11,8 +11,9 @@
 //! - Every crate manifest under those four folders opts into the workspace lints with
 //!   `[lints] workspace = true`.
 //!
-//! Each problem is reported as `path:line: message`. The walk skips `.git`, `target` and
-//! `node_modules` folders and the default data folder `data/` at the root. The rules are pure
+//! Each problem is reported as `path:line: message`. The walk skips `.git`, `target`,
+//! `node_modules` and `.tools` (what `.ci/run` installs) folders and the default data folder
+//! `data/` at the root. The rules are pure
 //! functions of a file's path and text ([`check_file`], [`check_manifest`]), tested on made-up
 //! files in `tidy/tests.rs`.
 
@@ -36,7 +37,7 @@ const CRATE_FOLDERS: &[&str] = &["crates", "bins", "xtask", "tests"];
 const LENGTH_FOLDERS: &[&str] = &["crates", "bins"];
 
 /// Folders that are never walked, wherever they are.
-const SKIPPED_FOLDERS: &[&str] = &[".git", "target", "node_modules"];
+const SKIPPED_FOLDERS: &[&str] = &[".git", "target", "node_modules", ".tools"];
 
 /// Test attributes no Rust file may carry. The names are kept apart from the attribute syntax so
 /// that this file does not trip its own rule.

@@ -64,6 +64,9 @@ pub(crate) fn install_metrics() -> anyhow::Result<MetricsRenderer> {
             let (in_use, max) = store.readers_in_use();
             analytics::telemetry::set_store_readers(in_use, max);
         }
+        // All MongoDB clients of the process (0 on the embedded store alone).
+        let pools = store_mongo::pool_usage();
+        analytics::telemetry::set_mongo_pools(pools.open, pools.in_use, pools.checkout_failures);
         handle.run_upkeep();
         handle.render()
     }))

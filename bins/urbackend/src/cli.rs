@@ -123,6 +123,9 @@ pub(crate) struct WebhookArgs {
     /// Seconds before the first retry of a failed delivery (each next wait is four times longer).
     #[arg(long, env = "URBACKEND_WEBHOOK_FIRST_RETRY_SECONDS", default_value_t = 30)]
     pub(crate) webhook_first_retry_seconds: u64,
+    /// Days finished webhook events and their delivery log are kept before they are deleted.
+    #[arg(long, env = "URBACKEND_WEBHOOK_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=36500))]
+    pub(crate) webhook_retention_days: u64,
     /// Let webhooks reach loopback, private, link-local and other non-public addresses.
     #[arg(long, env = "URBACKEND_WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false)]
     pub(crate) webhook_allow_private_targets: bool,
@@ -290,6 +293,19 @@ pub(crate) enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Let the project's users upload files with the publishable key and their access token,
+    /// into their own folder `<projectId>/users/<userId>/` (off by default: only the secret key
+    /// may use `/api/storage`).
+    SetUserFileUploads {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// `true` to allow, `false` to stop (files already uploaded stay).
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Configure a social login provider (the client secret is stored encrypted with the master
     /// key); `--disable` switches it off and keeps its credentials.
     SetOauth {
@@ -446,6 +462,21 @@ pub(crate) enum WebhookCommand {
         /// The project id.
         #[arg(long, env = "URBACKEND_PROJECT")]
         project: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the delivery log (one entry per attempt: status, HTTP status, error, duration),
+    /// newest first, of the project's webhooks or of one of them.
+    Deliveries {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// Only this webhook's attempts.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// At most this many entries (1 to 1000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -48,6 +48,14 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", json!({"projectId": updated.id, "siteUrl": updated.site_url}));
             Ok(())
         }
+        Command::Project(ProjectCommand::SetUserFileUploads { project, enabled, store }) => {
+            let (store, _) = stores::open(&store).await?;
+            let platform = Platform::open(store).await.context("opening the platform")?;
+            let updated =
+                platform.set_user_file_uploads(&project, enabled).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", json!({"projectId": updated.id, "userFileUploads": updated.user_file_uploads}));
+            Ok(())
+        }
         Command::Project(ProjectCommand::SetOauth {
             project,
             provider,

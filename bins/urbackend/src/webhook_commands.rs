@@ -20,13 +20,13 @@ struct OutboxSink(Outbox);
 
 #[async_trait]
 impl ChangeSink for OutboxSink {
-    async fn changed(&self, project: &Project, collection: &str, kind: ChangeKind, document: &Document) {
+    async fn changed(&self, project: &Project, collection: &str, kind: ChangeKind, documents: &[Document]) {
         let action = match kind {
             ChangeKind::Insert => Action::Insert,
             ChangeKind::Update => Action::Update,
             ChangeKind::Delete => Action::Delete,
         };
-        if let Err(e) = self.0.record(&project.id, collection, action, document).await {
+        if let Err(e) = self.0.record(&project.id, collection, action, documents).await {
             tracing::error!(error = %e, project = %project.id, collection, "writing a webhook event failed; it is lost");
         }
     }
@@ -48,18 +48,24 @@ pub(crate) async fn start(
     let config = WorkerConfig {
         max_attempts: args.webhook_max_attempts,
         first_retry: Duration::from_secs(args.webhook_first_retry_seconds),
+        retention: Duration::from_secs(args.webhook_retention_days.saturating_mul(24 * 3600)),
         allow_private: args.webhook_allow_private_targets,
         ..WorkerConfig::default()
     };
+    WebhookStore::on(store.clone())
+        .index_deliveries()
+        .await
+        .map_err(|e| anyhow::anyhow!("indexing the delivery log: {e}"))?;
     let _worker = Arc::new(Worker::new(store, key, config)).spawn();
     Ok(Arc::new(OutboxSink(outbox)))
 }
 
-/// `urbackend webhook add|list|remove`.
+/// `urbackend webhook add|list|deliveries|remove`.
 pub(crate) async fn run(command: WebhookCommand) -> anyhow::Result<()> {
     let (project, store_args) = match &command {
         WebhookCommand::Add { project, store, .. }
         | WebhookCommand::List { project, store }
+        | WebhookCommand::Deliveries { project, store, .. }
         | WebhookCommand::Remove { project, store, .. } => (project, store),
     };
     let (store, _) = stores::open(store_args).await?;
@@ -81,6 +87,10 @@ pub(crate) async fn run(command: WebhookCommand) -> anyhow::Result<()> {
         WebhookCommand::List { .. } => {
             let list = hooks.list(&project.id).await.map_err(failed)?;
             println!("{}", json!({"projectId": project.id, "webhooks": list}));
+        }
+        WebhookCommand::Deliveries { webhook, limit, .. } => {
+            let log = hooks.deliveries(&project.id, webhook.as_deref(), limit).await.map_err(failed)?;
+            println!("{}", json!({"projectId": project.id, "deliveries": log}));
         }
         WebhookCommand::Remove { id, .. } => {
             let removed = hooks.remove(&project.id, &id).await.map_err(failed)?;

@@ -26,6 +26,12 @@ pub const REQUEST_LOG_DROPPED_TOTAL: &str = "urbackend_request_log_dropped_total
 pub const STORE_READERS_IN_USE: &str = "urbackend_store_readers_in_use";
 /// Gauge: reader connections the embedded store may use at once.
 pub const STORE_READERS_MAX: &str = "urbackend_store_readers_max";
+/// Gauge: connections open in this process's MongoDB pools.
+pub const MONGO_CONNECTIONS_OPEN: &str = "urbackend_mongo_connections_open";
+/// Gauge: MongoDB connections checked out by an operation now.
+pub const MONGO_CONNECTIONS_IN_USE: &str = "urbackend_mongo_connections_in_use";
+/// Counter: MongoDB connection check-outs that failed.
+pub const MONGO_CHECKOUT_FAILURES_TOTAL: &str = "urbackend_mongo_connection_checkout_failures_total";
 
 /// The bucket bounds of the duration histograms, in seconds (1 ms to 10 s).
 pub const DURATION_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -80,6 +86,13 @@ pub fn webhook_delivery_failed() {
 pub fn set_store_readers(in_use: usize, max: usize) {
     metrics::gauge!(STORE_READERS_IN_USE).set(in_use as f64);
     metrics::gauge!(STORE_READERS_MAX).set(max as f64);
+}
+
+/// This process's MongoDB connection pools: connections open, in use, and failed check-outs.
+pub fn set_mongo_pools(open: u64, in_use: u64, checkout_failures: u64) {
+    metrics::gauge!(MONGO_CONNECTIONS_OPEN).set(open as f64);
+    metrics::gauge!(MONGO_CONNECTIONS_IN_USE).set(in_use as f64);
+    metrics::counter!(MONGO_CHECKOUT_FAILURES_TOTAL).absolute(checkout_failures);
 }
 
 /// One request log entry dropped.

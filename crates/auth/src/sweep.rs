@@ -7,7 +7,6 @@
 //! periodically. Several servers sweeping at once only delete the same documents twice.
 
 use query::{Condition, FieldPath, Filter, Op, Scalar};
-use serde_json::Value;
 
 use crate::accounts::Accounts;
 use crate::error::AuthError;
@@ -49,11 +48,6 @@ impl Accounts {
     }
 
     async fn delete_batch(&self, collection: &str, filter: Filter) -> Result<usize, AuthError> {
-        let docs = self.system.find(collection, filter, "_id", query::SortOrder::Asc, BATCH).await?;
-        let mut deleted = 0;
-        for id in docs.iter().filter_map(|d| d.get("_id").and_then(Value::as_str)) {
-            deleted += usize::from(self.system.delete(collection, id).await?.is_some());
-        }
-        Ok(deleted)
+        Ok(self.system.delete_matching(collection, filter, BATCH).await?)
     }
 }

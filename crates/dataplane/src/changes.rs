@@ -1,7 +1,8 @@
-//! Data changes announced to the outside: after the store acknowledged a single insert, an
-//! update or a delete of the public data API, and before the answer goes back, the data plane
-//! awaits its [`ChangeSink`] (the binary wires the webhooks outbox). Bulk inserts announce
-//! nothing, as in the original (spec §5.5).
+//! Data changes announced to the outside: after the store acknowledged an insert, a bulk
+//! insert, an update or a delete of the public data API, and before the answer goes back, the
+//! data plane awaits its [`ChangeSink`] (the binary wires the webhooks outbox). A bulk insert
+//! announces each of its documents in one call (the original announced none, spec §5.5: a
+//! webhook then missed data that arrived in bulk).
 //!
 //! The sink is a trait here so that the data plane depends on no consumer of changes; a sink
 //! handles its own failures (the change has happened and the request succeeds).
@@ -26,9 +27,9 @@ pub enum ChangeKind {
 /// Receives every acknowledged change of the data API.
 #[async_trait]
 pub trait ChangeSink: Send + Sync + 'static {
-    /// The document (as stored, as updated, or as it was before the delete) of `collection` in
-    /// `project` changed.
-    async fn changed(&self, project: &Project, collection: &str, kind: ChangeKind, document: &Document);
+    /// The documents (as stored, as updated, or as they were before the delete) of `collection`
+    /// in `project` changed, each in the same way.
+    async fn changed(&self, project: &Project, collection: &str, kind: ChangeKind, documents: &[Document]);
 }
 
 impl DataPlane {
@@ -39,9 +40,9 @@ impl DataPlane {
         self
     }
 
-    pub(crate) async fn announce(&self, project: &Project, collection: &str, kind: ChangeKind, document: &Document) {
+    pub(crate) async fn announce(&self, project: &Project, collection: &str, kind: ChangeKind, documents: &[Document]) {
         if let Some(sink) = &self.changes {
-            sink.changed(project, collection, kind, document).await;
+            sink.changed(project, collection, kind, documents).await;
         }
     }
 }

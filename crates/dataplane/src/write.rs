@@ -27,12 +27,13 @@ impl DataPlane {
             .into_iter()
             .next()
             .ok_or_else(|| DataError::Store(store::StoreError::Internal("insert returned nothing".into())))?;
-        self.announce(access.project, collection, ChangeKind::Insert, &doc).await;
+        self.announce(access.project, collection, ChangeKind::Insert, std::slice::from_ref(&doc)).await;
         Ok(doc)
     }
 
     /// `POST /api/data/:collection/bulk`: inserts 1–100 documents, all or nothing, every item
-    /// validated before anything is written. Returns how many were inserted.
+    /// validated before anything is written; each document is announced as an insert. Returns
+    /// how many were inserted.
     pub async fn bulk_insert(&self, access: &Access<'_>, collection: &str, body: &Value) -> Result<usize, DataError> {
         let resolved = Resolved::new(access.project, collection);
         let grant = authorize_bulk_insert(&access.caller(), &resolved.target(), body)?;
@@ -44,7 +45,9 @@ impl DataPlane {
             }
             other => other,
         })?;
-        Ok(self.insert_validated(access, def, docs).await?.len())
+        let stored = self.insert_validated(access, def, docs).await?;
+        self.announce(access.project, collection, ChangeKind::Insert, &stored).await;
+        Ok(stored.len())
     }
 
     async fn insert_validated(
@@ -77,7 +80,7 @@ impl DataPlane {
         let placed = self.place(access.project, def).await?;
         match placed.store.update(&placed.spec(), &grant.scope, &set).await? {
             Some(doc) => {
-                self.announce(access.project, collection, ChangeKind::Update, &doc).await;
+                self.announce(access.project, collection, ChangeKind::Update, std::slice::from_ref(&doc)).await;
                 Ok(doc)
             }
             None => Err(miss(&placed, &grant.scope).await?),
@@ -92,7 +95,7 @@ impl DataPlane {
         let placed = self.place(access.project, def).await?;
         match placed.store.delete(&placed.spec(), &scope).await? {
             Some(doc) => {
-                self.announce(access.project, collection, ChangeKind::Delete, &doc).await;
+                self.announce(access.project, collection, ChangeKind::Delete, std::slice::from_ref(&doc)).await;
                 Ok(doc)
             }
             None => Err(miss(&placed, &scope).await?),

@@ -3,8 +3,8 @@
 //! A project is stored as one document of the reserved `_urbackend_projects` collection in the
 //! original's field names (`name`, `publishableKey` and `secretKey` holding SHA-256 hashes,
 //! `jwtSecret`, `isAuthEnabled`, `allowedDomains`, `resources.db.{isExternal, config}`,
-//! `resources.storage.{isExternal, config}`, `siteUrl`,
-//! `authProviders`), and each
+//! `resources.storage.{isExternal, config}`, `siteUrl`, `authProviders`; ours: `userFileUploads`),
+//! and each
 //! of its collection definitions as one document of `_urbackend_collections`
 //! (`{projectId, name, model, rls}`) whose id is derived from the project id and the name, so
 //! that two processes defining different collections of one project never overwrite each other.
@@ -48,6 +48,9 @@ pub struct Project {
     pub site_url: String,
     /// Social login providers.
     pub auth_providers: AuthProviders,
+    /// Whether users may upload files with the publishable key and their token, into their own
+    /// folder (`userFileUploads`; off by default, as the original allowed only the secret key).
+    pub user_file_uploads: bool,
     /// When the project was created (ISO 8601).
     pub created_at: String,
     /// When the project document last changed (ISO 8601).
@@ -66,6 +69,7 @@ impl fmt::Debug for Project {
             .field("byo_db", &self.byo_db.as_ref().map(|_| "<encrypted>"))
             .field("byo_storage", &self.byo_storage.as_ref().map(|_| "<encrypted>"))
             .field("site_url", &self.site_url)
+            .field("user_file_uploads", &self.user_file_uploads)
             .field("auth_providers", &self.auth_providers)
             .finish_non_exhaustive()
     }
@@ -136,6 +140,7 @@ pub(crate) fn project_document(project: &Project) -> Document {
     doc.insert("resources".into(), resources_document(project.byo_db.as_ref(), project.byo_storage.as_ref()));
     doc.insert("siteUrl".into(), Value::String(project.site_url.clone()));
     doc.insert("authProviders".into(), project.auth_providers.to_document());
+    doc.insert("userFileUploads".into(), Value::Bool(project.user_file_uploads));
     doc
 }
 
@@ -172,6 +177,7 @@ pub(crate) fn project_from_document(doc: &Document, collections: Vec<CollectionD
         byo_storage,
         site_url: text("siteUrl").unwrap_or_default(),
         auth_providers: AuthProviders::from_document(doc.get("authProviders")),
+        user_file_uploads: doc.get("userFileUploads").and_then(Value::as_bool).unwrap_or(false),
         created_at: text("createdAt").unwrap_or_default(),
         updated_at: text("updatedAt").unwrap_or_default(),
     })
@@ -218,6 +224,7 @@ mod tests {
             byo_storage: None,
             site_url: String::new(),
             auth_providers: AuthProviders::default(),
+            user_file_uploads: false,
             created_at: String::new(),
             updated_at: String::new(),
         }

@@ -217,6 +217,7 @@ impl Platform {
             byo_storage: None,
             site_url: String::new(),
             auth_providers: AuthProviders::default(),
+            user_file_uploads: false,
             created_at: String::new(),
             updated_at: String::new(),
         };
@@ -325,6 +326,14 @@ impl Platform {
     pub async fn set_site_url(&self, project_id: &str, url: &str) -> Result<Arc<Project>, PlatformError> {
         let mut set = Document::new();
         set.insert("siteUrl".into(), Value::String(normalize_site_url(url)?));
+        self.update_project(project_id, set).await
+    }
+
+    /// Lets the project's users upload files into their own folder with the publishable key and
+    /// their token, or stops it (files already there stay).
+    pub async fn set_user_file_uploads(&self, project_id: &str, enabled: bool) -> Result<Arc<Project>, PlatformError> {
+        let mut set = Document::new();
+        set.insert("userFileUploads".into(), Value::Bool(enabled));
         self.update_project(project_id, set).await
     }
 

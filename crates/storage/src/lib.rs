@@ -7,6 +7,8 @@
 //! checked (size, type, quota) and recorded at confirmation (`confirm`).
 //!
 //! [`Files`] holds the use cases of `/api/storage`, each returning the original's success body.
+//! Each use case acts in a [`Scope`]: the whole project for the secret key, or one user's folder
+//! when the project lets its users upload with the publishable key and their token.
 //! It knows nothing of HTTP: failures are typed ([`StorageError`]) and the API layer maps them.
 
 mod backend;
@@ -33,6 +35,7 @@ use store::DocumentStore;
 
 pub use backend::{EXTERNAL_PROVIDER, PROVIDER, ProjectStorage};
 pub use error::{ACCESS_DENIED, StorageError};
+pub use paths::Scope;
 pub use quota::Ledger;
 pub use records::{FILES_COLLECTION, KEYS_COLLECTION, LEDGER_COLLECTION};
 pub use s3::S3Settings;
@@ -138,7 +141,7 @@ impl Files {
     /// `POST /api/storage/upload`: one multipart file part, streamed. 201 body.
     pub async fn upload<S, E>(
         &self,
-        project_id: &str,
+        scope: &Scope<'_>,
         filename: &str,
         declared: &str,
         body: S,
@@ -147,8 +150,8 @@ impl Files {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let backend = self.backends.of(project_id)?;
-        let path = paths::new_object_path(project_id, filename)?;
+        let backend = self.backends.of(scope.project_id)?;
+        let path = scope.new_path(filename)?;
         let limits = upload::Limits {
             max: self.config.max_file_bytes,
             too_large: |limit| StorageError::TooLarge { limit },
@@ -156,7 +159,7 @@ impl Files {
             allowed: &self.config.allowed_types,
             reserved: 0,
         };
-        self.store_object(&backend, project_id, &path, body, limits).await?;
+        self.store_object(&backend, scope.project_id, &path, body, limits).await?;
         Ok(
             json!({"message": "File uploaded successfully", "url": backend.url(&path), "path": path, "provider": backend.provider}),
         )
@@ -164,7 +167,8 @@ impl Files {
 
     /// `POST /api/storage/upload-request` `{filename, contentType, size}`: a signed PUT URL (a
     /// presigned one of the bucket, without `token`, for an S3 backend).
-    pub async fn upload_request(&self, project_id: &str, body: &Value, now: i64) -> Result<Value, StorageError> {
+    pub async fn upload_request(&self, scope: &Scope<'_>, body: &Value, now: i64) -> Result<Value, StorageError> {
+        let project_id = scope.project_id;
         const REQUIRED: &str = "filename, contentType, and size are required.";
         let text = |k: &str| body.get(k).and_then(Value::as_str).filter(|s| !s.trim().is_empty());
         let (Some(filename), Some(content_type)) = (text("filename"), text("contentType")) else {
@@ -175,7 +179,7 @@ impl Files {
             return Err(StorageError::TooLarge { limit: self.config.max_file_bytes });
         }
         let backend = self.backends.of(project_id)?;
-        let path = paths::new_object_path(project_id, filename)?;
+        let path = scope.new_path(filename)?;
         if let Kind::S3(bucket) = &backend.kind {
             if !backend.ledger.fits(project_id, size).await? {
                 return Err(StorageError::InternalLimit);
@@ -301,12 +305,13 @@ impl Files {
     }
 
     /// `POST /api/storage/upload-confirm` `{filePath, size}`.
-    pub async fn confirm(&self, project_id: &str, body: &Value) -> Result<Value, StorageError> {
+    pub async fn confirm(&self, scope: &Scope<'_>, body: &Value) -> Result<Value, StorageError> {
+        let project_id = scope.project_id;
         const REQUIRED: &str = "filePath and size are required.";
         let raw = body.get("filePath").and_then(Value::as_str).filter(|s| !s.is_empty());
         let raw = raw.ok_or(StorageError::BadRequest(REQUIRED))?;
         let declared = positive_size(body.get("size")).ok_or(StorageError::BadRequest(REQUIRED))?;
-        let path = paths::client_path(project_id, raw)?;
+        let path = scope.check(raw)?;
         let backend = self.backends.of(project_id)?;
         if let Kind::S3(_) = &backend.kind {
             return self.confirm_direct(&backend, project_id, &path, declared).await;
@@ -349,12 +354,12 @@ impl Files {
     }
 
     /// `DELETE /api/storage/file` `{path}`: 200 also for a file that does not exist.
-    pub async fn delete(&self, project_id: &str, body: &Value) -> Result<Value, StorageError> {
+    pub async fn delete(&self, scope: &Scope<'_>, body: &Value) -> Result<Value, StorageError> {
         let raw = body.get("path").and_then(Value::as_str).filter(|s| !s.is_empty());
         let raw = raw.ok_or(StorageError::BadRequest("File path is required."))?;
-        let path = paths::client_path(project_id, raw)?;
-        let backend = self.backends.of(project_id)?;
-        self.remove(&backend, project_id, &path).await?;
+        let path = scope.check(raw)?;
+        let backend = self.backends.of(scope.project_id)?;
+        self.remove(&backend, scope.project_id, &path).await?;
         Ok(json!({"message": "File deleted successfully"}))
     }
 

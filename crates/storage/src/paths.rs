@@ -3,6 +3,10 @@
 //! character, a backslash, a `.`/`..` segment or an empty segment, and required to lie inside the
 //! caller's project prefix. Every refusal is [`StorageError::AccessDenied`] (`403 Access denied.`).
 //!
+//! A [`Scope`] is where a caller acts: the whole project (secret key), or, when the project lets
+//! users upload (off by default), one user's folder `<projectId>/users/<userId>/`: new paths are
+//! made inside it and client paths outside it are refused the same way.
+//!
 //! Names keep letters, digits, `.`, `-`, `_`, `(`, `)`; whitespace runs become `_` (as the
 //! original) and every other character becomes `_`, so a stored path never needs escaping and
 //! decoding it again is the identity.
@@ -40,6 +44,61 @@ pub fn sanitise_filename(name: &str) -> String {
 pub fn new_object_path(project_id: &str, filename: &str) -> Result<String, StorageError> {
     Ok(format!("{project_id}/{}_{}", uuid_v4()?, sanitise_filename(filename)))
 }
+
+/// Where a caller's files are: the project's whole tree, or one user's folder in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope<'a> {
+    /// The project (its quota, its prefix).
+    pub project_id: &'a str,
+    /// The user whose folder this is (`None`: the whole project).
+    pub user_id: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    /// The whole project (a secret-key caller).
+    pub fn project(project_id: &'a str) -> Scope<'a> {
+        Scope { project_id, user_id: None }
+    }
+
+    /// One user's folder `<projectId>/users/<userId>/`.
+    pub fn user(project_id: &'a str, user_id: &'a str) -> Scope<'a> {
+        Scope { project_id, user_id: Some(user_id) }
+    }
+
+    /// The segments every path of the scope starts with.
+    fn prefix(&self) -> Result<Vec<&'a str>, StorageError> {
+        match self.user_id {
+            None => Ok(vec![self.project_id]),
+            // A user id that would not be one segment as it is has no folder.
+            Some(user) if !user.is_empty() && sanitise_filename(user) == user => {
+                Ok(vec![self.project_id, USERS_FOLDER, user])
+            }
+            Some(_) => Err(StorageError::AccessDenied),
+        }
+    }
+
+    /// A fresh object path for an upload in this scope.
+    pub fn new_path(&self, filename: &str) -> Result<String, StorageError> {
+        let prefix = self.prefix()?.join("/");
+        Ok(format!("{prefix}/{}_{}", uuid_v4()?, sanitise_filename(filename)))
+    }
+
+    /// The object path a client names, checked as [`client_path`] does and to lie inside this
+    /// scope.
+    pub fn check(&self, raw: &str) -> Result<Path, StorageError> {
+        let path = client_path(self.project_id, raw)?;
+        let prefix = self.prefix()?;
+        let parts: Vec<String> = path.parts().map(|part| part.as_ref().to_owned()).collect();
+        let inside = parts.len() > prefix.len() && parts.iter().zip(&prefix).all(|(part, want)| part == want);
+        if !inside {
+            return Err(StorageError::AccessDenied);
+        }
+        Ok(path)
+    }
+}
+
+/// The folder of the users' own files inside a project.
+pub const USERS_FOLDER: &str = "users";
 
 /// A random UUID v4 in its hyphenated form.
 fn uuid_v4() -> Result<String, StorageError> {
@@ -155,6 +214,32 @@ mod tests {
             String::new(),
         ] {
             assert!(matches!(client_path(P, &bad), Err(StorageError::AccessDenied)), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn a_user_scope_makes_and_accepts_paths_in_its_folder_only() {
+        const U: &str = "65a0c0de0000000a000000aa";
+        const OTHER: &str = "65a0c0de0000000a000000bb";
+        let mine = Scope::user(P, U);
+        let path = mine.new_path("../x.png").unwrap();
+        assert!(path.starts_with(&format!("{P}/users/{U}/")), "{path}");
+        assert_eq!(mine.check(&path).unwrap().as_ref(), path);
+        assert_eq!(Scope::project(P).check(&path).unwrap().as_ref(), path, "the secret key reaches every folder");
+        for bad in [
+            format!("{P}/x.png"),
+            format!("{P}/users/{OTHER}/x.png"),
+            format!("{P}/users/{U}"),
+            format!("{P}/users/{U}/../{OTHER}/x.png"),
+            format!("{P}/users/{U}/%2e%2e/{OTHER}/x.png"),
+            format!("{P}/users/{U}x/y.png"),
+            format!("{P}/users/x.png"),
+            format!("65a0c0de0000000a0000000c/users/{U}/x.png"),
+        ] {
+            assert!(matches!(mine.check(&bad), Err(StorageError::AccessDenied)), "{bad:?} accepted");
+        }
+        for bad_user in ["", "a/b", "..", "x y"] {
+            assert!(Scope::user(P, bad_user).new_path("x.png").is_err(), "{bad_user:?}");
         }
     }
 

@@ -67,9 +67,32 @@ impl Records {
         Ok(self.0.delete(physical, id).await?)
     }
 
-    /// How many documents of the collection belong to the project.
-    pub(crate) async fn count_project(&self, physical: &str, project_id: &str) -> Result<u64, StorageError> {
-        Ok(self.0.count(physical, &of_project(project_id)?).await?)
+    /// The project's document with the greatest `field` (a number), if any.
+    pub(crate) async fn last_of_project(
+        &self,
+        physical: &str,
+        project_id: &str,
+        field: &str,
+    ) -> Result<Option<Document>, StorageError> {
+        let mut found = self.0.find(physical, of_project(project_id)?, field, SortOrder::Desc, 1).await?;
+        Ok(found.pop())
+    }
+
+    /// Deletes up to `limit` of the project's documents whose `field` is at most `max` and that
+    /// were created before `created_before_ms`; how many.
+    pub(crate) async fn delete_old_of_project(
+        &self,
+        physical: &str,
+        project_id: &str,
+        (field, max): (&str, u64),
+        created_before_ms: i64,
+        limit: u32,
+    ) -> Result<usize, StorageError> {
+        let mut filter = of_project(project_id)?;
+        #[allow(clippy::cast_precision_loss)] // ledger versions stay far below 2^53.
+        filter.and(Condition::new(path(field)?, Op::Lte(Scalar::Number(max as f64))));
+        filter.and(Condition::new(path("createdAt")?, Op::Lt(Scalar::Date(created_before_ms))));
+        Ok(self.0.delete_matching(physical, filter, limit).await?)
     }
 
     /// Up to `limit` documents of the project.
@@ -83,9 +106,12 @@ impl Records {
     }
 }
 
+fn path(name: &str) -> Result<FieldPath, StorageError> {
+    FieldPath::new(name).map_err(|e| StorageError::Internal(e.to_string()))
+}
+
 fn of_project(project_id: &str) -> Result<Filter, StorageError> {
-    let field = FieldPath::new("projectId").map_err(|e| StorageError::Internal(e.to_string()))?;
     let mut filter = Filter::new();
-    filter.and(Condition::new(field, Op::Eq(Scalar::String(project_id.to_owned()))));
+    filter.and(Condition::new(path("projectId")?, Op::Eq(Scalar::String(project_id.to_owned()))));
     Ok(filter)
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use serde_json::json;
-use storage::{Files, StorageConfig, StorageError};
+use storage::{Files, Scope, StorageConfig, StorageError};
 use store::DocumentStore;
 
 const P: &str = "65a0c0de0000000a0000000b";
@@ -129,7 +129,8 @@ async fn an_endless_upload_stops_at_the_limit_and_leaves_nothing() {
     let endless =
         stream::iter(std::iter::once(Bytes::from(png(4096))).chain(std::iter::repeat(Bytes::from(vec![0u8; 4096]))))
             .map(Ok::<Bytes, std::io::Error>);
-    let upload = files.upload(P, "big.png", "image/png", endless);
+    let scope = Scope::project(P);
+    let upload = files.upload(&scope, "big.png", "image/png", endless);
     let error = tokio::time::timeout(std::time::Duration::from_secs(20), upload)
         .await
         .expect("the upload stopped")
@@ -144,13 +145,14 @@ async fn an_endless_upload_stops_at_the_limit_and_leaves_nothing() {
 async fn upload_download_delete_and_the_ledger() {
     let world = World::new("cycle");
     let files = world.files(0, 10 * 1024 * 1024, 3 * 1024 * 1024).await;
-    let body = files.upload(P, "my photo.png", "image/png", chunks(vec![png(2_000_000)])).await.unwrap();
+    let body =
+        files.upload(&Scope::project(P), "my photo.png", "image/png", chunks(vec![png(2_000_000)])).await.unwrap();
     let path = body["path"].as_str().unwrap().to_owned();
     assert!(path.starts_with(&format!("{P}/")) && path.ends_with("_my_photo.png"), "{path}");
     assert_eq!(body["url"], json!(format!("http://files.test/api/storage/files/{path}")));
     assert_eq!(files.ledger().used(P).await.unwrap(), 2_000_000);
     // The quota (3 MiB) refuses a second 2 MB file, and leaves nothing behind.
-    let error = files.upload(P, "b.png", "image/png", chunks(vec![png(2_000_000)])).await.unwrap_err();
+    let error = files.upload(&Scope::project(P), "b.png", "image/png", chunks(vec![png(2_000_000)])).await.unwrap_err();
     assert!(matches!(error, StorageError::QuotaExceeded), "{error}");
     assert_eq!(files.ledger().used(P).await.unwrap(), 2_000_000);
     assert_eq!(world.stored_files().len(), 1);
@@ -158,7 +160,7 @@ async fn upload_download_delete_and_the_ledger() {
     assert_eq!(download.bytes.len(), 2_000_000);
     assert!(download.inline);
     assert_eq!(download.content_type, "image/png");
-    files.delete(P, &json!({"path": path})).await.unwrap();
+    files.delete(&Scope::project(P), &json!({"path": path})).await.unwrap();
     assert!(matches!(files.download(&path).await, Err(StorageError::NotFound)));
     assert_eq!(files.ledger().used(P).await.unwrap(), 0);
     assert!(world.stored_files().is_empty());
@@ -170,7 +172,7 @@ async fn signed_uploads_are_bound_to_size_type_and_one_use() {
     let files = world.files(0, 1024 * 1024, 0).await;
     let now = 1_000_000;
     let request = |size: u64| json!({"filename": "a.png", "contentType": "image/png", "size": size});
-    let granted = files.upload_request(P, &request(100), now).await.unwrap();
+    let granted = files.upload_request(&Scope::project(P), &request(100), now).await.unwrap();
     let token = granted["token"].as_str().unwrap().to_owned();
     assert_eq!(granted["signedUrl"], json!(format!("http://files.test/api/storage/signed/{token}")));
     // More bytes than declared.
@@ -188,16 +190,19 @@ async fn signed_uploads_are_bound_to_size_type_and_one_use() {
     let error = files.put_signed(&token, Some("image/png"), chunks(vec![png(100)]), now).await.unwrap_err();
     assert!(matches!(error, StorageError::AlreadyUsed), "{error}");
     let path = granted["filePath"].as_str().unwrap();
-    let confirmed = files.confirm(P, &json!({"filePath": path, "size": 100})).await.unwrap();
+    let confirmed = files.confirm(&Scope::project(P), &json!({"filePath": path, "size": 100})).await.unwrap();
     assert_eq!(confirmed["message"], json!("Upload confirmed"));
     assert_eq!(confirmed["provider"], json!("internal"));
     // Another project cannot confirm or delete it.
     let other = "65a0c0de0000000a0000000c";
     assert!(matches!(
-        files.confirm(other, &json!({"filePath": path, "size": 100})).await,
+        files.confirm(&Scope::project(other), &json!({"filePath": path, "size": 100})).await,
         Err(StorageError::AccessDenied)
     ));
-    assert!(matches!(files.delete(other, &json!({"path": path})).await, Err(StorageError::AccessDenied)));
+    assert!(matches!(
+        files.delete(&Scope::project(other), &json!({"path": path})).await,
+        Err(StorageError::AccessDenied)
+    ));
     let all = files.delete_all(P).await.unwrap();
     assert_eq!(all, json!({"success": true, "deleted": 1, "provider": "internal"}));
     assert!(world.stored_files().is_empty());

@@ -45,6 +45,7 @@ mod error;
 mod filter;
 mod indexes;
 mod ops;
+mod pool;
 mod uri;
 
 use std::fmt;
@@ -55,6 +56,7 @@ use mongodb::{Client, Collection, Database};
 use store::StoreError;
 
 pub use clients::{DEFAULT_IDLE, MongoClients};
+pub use pool::{PoolUsage, pool_usage};
 pub use uri::{CONNECT_TIMEOUT, DEFAULT_DATABASE, SERVER_SELECTION_TIMEOUT, redact};
 
 /// A [`store::DocumentStore`] on one MongoDB database. Cheap to clone (clones share the client).

@@ -28,6 +28,7 @@ pub(crate) async fn client(uri: &str) -> Result<(Client, Option<String>), StoreE
     options.server_selection_timeout.get_or_insert(SERVER_SELECTION_TIMEOUT);
     options.connect_timeout.get_or_insert(CONNECT_TIMEOUT);
     options.app_name.get_or_insert_with(|| "urbackend-rs".to_owned());
+    options.cmap_event_handler = Some(crate::pool::handler());
     let database = options.default_database.clone();
     let client = Client::with_options(options).map_err(|e| StoreError::InvalidInput(scrub(&e.to_string(), uri)))?;
     Ok((client, database))

@@ -54,6 +54,14 @@ impl ReservedStore {
         stored.pop().ok_or_else(|| StoreError::Internal("insert returned nothing".to_owned()))
     }
 
+    /// Inserts documents in one store operation (all or nothing, as [`DocumentStore::insert`]).
+    pub async fn insert_many(&self, physical: &str, docs: Vec<Document>) -> Result<(), StoreError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        self.store.insert(&self.spec(physical), docs).await.map(drop)
+    }
+
     /// Inserts the document with its own `_id`; `false` when that `_id` is taken (exactly one of
     /// any number of concurrent callers gets `true`).
     pub async fn insert_if_absent(&self, physical: &str, doc: Document) -> Result<bool, StoreError> {
@@ -100,6 +108,17 @@ impl ReservedStore {
             meta: None,
         };
         Ok(self.store.find(&self.spec(physical), &ReadScope::All, &query).await?.items)
+    }
+
+    /// Deletes at most `limit` documents matching the filter (the oldest ids first); how many.
+    /// Several processes doing it at once only delete the same documents twice.
+    pub async fn delete_matching(&self, physical: &str, filter: Filter, limit: u32) -> Result<usize, StoreError> {
+        let docs = self.find(physical, filter, "_id", SortOrder::Asc, limit).await?;
+        let mut deleted = 0;
+        for id in docs.iter().filter_map(|d| d.get("_id").and_then(Value::as_str)) {
+            deleted += usize::from(self.delete(physical, id).await?.is_some());
+        }
+        Ok(deleted)
     }
 
     /// The number of documents matching the filter.

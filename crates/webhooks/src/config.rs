@@ -157,6 +157,10 @@ impl WebhookStore {
         WebhookStore { system: SystemStore::new(store) }
     }
 
+    pub(crate) fn system(&self) -> &SystemStore {
+        &self.system
+    }
+
     /// Adds a webhook: checks the URL (see [`address::check_url`]) and the secret's length, and
     /// stores the secret encrypted with the master key.
     pub async fn add(

@@ -10,20 +10,26 @@
 //! * [`worker`]: [`Worker`] polls due events, claims each (event, attempt) through an
 //!   insert-if-absent of a derived `_id` (exactly one process wins), delivers, logs the attempt to
 //!   `_urbackend_webhook_deliveries` and schedules the retry.
+//! * [`deliveries`]: the delivery log read back, newest first.
+//! * [`retention`]: [`Worker::sweep`] deletes finished events and log entries past their keeping
+//!   time, and old claims.
 //! * [`address`]: the SSRF classifier; [`http`]: the client that connects only to addresses the
 //!   classifier allowed (checked inside the resolver, so there is no second lookup to rebind).
 //! * [`signature`]: `sha256=<hex HMAC-SHA256(secret, body)>` and its constant-time check.
 
 pub mod address;
 pub mod config;
+pub mod deliveries;
 pub mod http;
 pub mod outbox;
+pub mod retention;
 pub mod signature;
 mod system;
 pub mod worker;
 
 pub use config::{Action, Events, Registry, Webhook, WebhookStore};
 pub use outbox::Outbox;
+pub use retention::Swept;
 pub use worker::{Worker, WorkerConfig};
 
 /// The reserved collection of webhook configurations.

@@ -52,34 +52,40 @@ impl Outbox {
         Ok(Outbox { system, registry })
     }
 
-    /// Records a change: one event per webhook of the project that wants it. Returns how many.
+    /// Records changes of documents of one collection: one event per document and webhook of
+    /// the project that wants them, written in one store operation. Returns how many.
     pub async fn record(
         &self,
         project_id: &str,
         collection: &str,
         action: Action,
-        document: &Document,
+        documents: &[Document],
     ) -> Result<usize, WebhookError> {
         let hooks = self.registry.matching(project_id, collection, action);
         if hooks.is_empty() {
             return Ok(0);
         }
-        let body = payload(project_id, collection, action, document, &now_timestamp());
+        let timestamp = now_timestamp();
         let due = now_ms();
-        for hook in &hooks {
-            let event = object(json!({
-                "_id": new_object_id(),
-                "webhookId": hook.id,
-                "projectId": project_id,
-                "event": format!("{collection}.{}", action.as_str()),
-                "body": body,
-                "attempts": 0,
-                "finalStatus": "pending",
-                "nextAttemptAt": due,
-            }));
-            self.system.insert(EVENTS_COLLECTION, event).await?;
+        let mut events = Vec::with_capacity(documents.len() * hooks.len());
+        for document in documents {
+            let body = payload(project_id, collection, action, document, &timestamp);
+            for hook in &hooks {
+                events.push(object(json!({
+                    "_id": new_object_id(),
+                    "webhookId": hook.id,
+                    "projectId": project_id,
+                    "event": format!("{collection}.{}", action.as_str()),
+                    "body": body,
+                    "attempts": 0,
+                    "finalStatus": "pending",
+                    "nextAttemptAt": due,
+                })));
+            }
         }
-        Ok(hooks.len())
+        let written = events.len();
+        self.system.insert_many(EVENTS_COLLECTION, events).await?;
+        Ok(written)
     }
 }
 

@@ -19,7 +19,7 @@
 //! retried. Every attempt is logged in `_urbackend_webhook_deliveries`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use platform::MasterKey;
 use serde_json::{Value, json};
@@ -29,10 +29,13 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::config::WebhookStore;
 use crate::http::{self, Delivery, Outcome};
 use crate::outbox::now_ms;
+use crate::retention::SWEEP_EVERY;
 use crate::signature;
 use crate::system::{SystemStore, derived_id, filter, object, text};
 use crate::{CLAIMS_COLLECTION, DELIVERIES_COLLECTION, EVENTS_COLLECTION, WebhookError};
 
+/// How often the queue-depth gauge is refreshed.
+const GAUGE_EVERY: Duration = Duration::from_secs(1);
 /// Events claimed per poll.
 const BATCH: u32 = 20;
 /// How long after its request's timeout an unrecorded claim counts as abandoned.
@@ -55,6 +58,8 @@ pub struct WorkerConfig {
     pub timeout: Duration,
     /// How often the outbox is polled (default 250 ms).
     pub poll: Duration,
+    /// How long finished events and the delivery log are kept (default 30 days).
+    pub retention: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -65,6 +70,7 @@ impl Default for WorkerConfig {
             allow_private: false,
             timeout: Duration::from_secs(10),
             poll: Duration::from_millis(250),
+            retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -101,10 +107,33 @@ impl Worker {
         Worker { system: SystemStore::new(store.clone()), hooks: WebhookStore::on(store), key, config }
     }
 
-    /// Polls until the task is aborted.
+    pub(crate) fn system(&self) -> &SystemStore {
+        &self.system
+    }
+
+    pub(crate) fn config(&self) -> &WorkerConfig {
+        &self.config
+    }
+
+    /// Polls until the task is aborted; counts the queue for `/metrics` every [`GAUGE_EVERY`]
+    /// and sweeps old documents every [`SWEEP_EVERY`] (the first time at once).
     pub fn spawn(self: Arc<Self>) -> JoinHandle<()> {
         tokio::spawn(async move {
+            let (mut counted, mut swept): (Option<Instant>, Option<Instant>) = (None, None);
             loop {
+                if counted.is_none_or(|at| at.elapsed() >= GAUGE_EVERY) {
+                    counted = Some(Instant::now());
+                    if let Err(e) = self.count_queue().await {
+                        tracing::warn!(error = %e, "counting the webhook queue failed");
+                    }
+                }
+                if swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+                    swept = Some(Instant::now());
+                    match self.sweep(now_ms()).await {
+                        Ok(swept) => tracing::debug!(?swept, "swept old webhook documents"),
+                        Err(e) => tracing::warn!(error = %e, "sweeping old webhook documents failed"),
+                    }
+                }
                 if let Err(e) = self.run_once().await {
                     tracing::warn!(error = %e, "webhook delivery poll failed");
                 }
@@ -113,11 +142,17 @@ impl Worker {
         })
     }
 
+    /// Sets the queue-depth gauge to the number of pending events.
+    pub async fn count_queue(&self) -> Result<u64, WebhookError> {
+        let pending = filter(&[("finalStatus", "pending")], None)?;
+        let depth = self.system.count(EVENTS_COLLECTION, &pending).await?;
+        analytics::telemetry::set_webhook_queue_depth(depth);
+        Ok(depth)
+    }
+
     /// One poll: attempts every due event this process claims (concurrently) and waits for them.
     /// Returns how many attempts it made.
     pub async fn run_once(self: &Arc<Self>) -> Result<usize, WebhookError> {
-        let pending = filter(&[("finalStatus", "pending")], None)?;
-        analytics::telemetry::set_webhook_queue_depth(self.system.count(EVENTS_COLLECTION, &pending).await?);
         let due = filter(&[("finalStatus", "pending")], Some(("nextAttemptAt", now_ms())))?;
         let events = self.system.find(EVENTS_COLLECTION, due, "nextAttemptAt", query::SortOrder::Asc, BATCH).await?;
         let mut tasks = JoinSet::new();

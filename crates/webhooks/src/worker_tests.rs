@@ -97,3 +97,38 @@ async fn an_abandoned_claim_is_recorded_as_failed_and_the_event_moves_on() {
 fn outbox_now() -> i64 {
     crate::outbox::now_ms()
 }
+
+#[tokio::test]
+async fn the_sweep_keeps_pending_events_and_what_is_younger_than_the_retention() {
+    let store: Arc<dyn DocumentStore> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let system = SystemStore::new(store.clone());
+    for status in ["pending", "pending", "delivered", "failed", "failed"] {
+        // Pending ones are due in the far future, so the poll below attempts none of them.
+        let event = object(json!({"_id": new_object_id(), "webhookId": new_object_id(), "projectId": "p",
+            "event": "posts.insert", "body": "{}", "attempts": 0, "finalStatus": status, "nextAttemptAt": i64::MAX}));
+        system.insert(EVENTS_COLLECTION, event).await.unwrap();
+    }
+    let due = object(json!({"_id": new_object_id(), "webhookId": new_object_id(), "projectId": "p",
+        "event": "posts.insert", "body": "{}", "attempts": 0, "finalStatus": "pending", "nextAttemptAt": 0}));
+    system.insert(EVENTS_COLLECTION, due).await.unwrap();
+    let worker = Arc::new(Worker::new(store, None, WorkerConfig::default()));
+    assert_eq!(worker.run_once().await.unwrap(), 1, "the due event is attempted (and fails: no such webhook)");
+    let count = |collection: &'static str, status: Option<&'static str>| {
+        let system = system.clone();
+        async move {
+            let equal: Vec<(&str, &str)> = status.map(|s| ("finalStatus", s)).into_iter().collect();
+            system.count(collection, &filter(&equal, None).unwrap()).await.unwrap()
+        }
+    };
+    let now = outbox_now();
+    assert_eq!(worker.sweep(now).await.unwrap(), crate::Swept::default(), "nothing is old yet");
+    let day = 24 * 3600 * 1000;
+    let swept = worker.sweep(now + 2 * day).await.unwrap();
+    assert_eq!(swept, crate::Swept { events: 0, deliveries: 0, claims: 1 }, "claims go after a day");
+    let swept = worker.sweep(now + 31 * day).await.unwrap();
+    assert_eq!(swept, crate::Swept { events: 4, deliveries: 1, claims: 0 }, "finished events and the log go");
+    assert_eq!(count(EVENTS_COLLECTION, Some("pending")).await, 2, "pending events stay");
+    assert_eq!(count(EVENTS_COLLECTION, None).await, 2);
+    assert_eq!(count(DELIVERIES_COLLECTION, None).await, 0);
+    assert_eq!(count(CLAIMS_COLLECTION, None).await, 0);
+}
