@@ -21,6 +21,7 @@ mod sdk;
 mod sessions;
 mod social;
 mod storage;
+mod storage_s3;
 mod user_files;
 mod webhooks;
 

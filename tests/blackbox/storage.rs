@@ -116,7 +116,7 @@ pub(crate) fn assert_refused(answer: (u16, &Value), status: u16, text: &str) {
     assert_eq!((&answer.1["success"], &answer.1["code"]), (&json!(false), &json!(status)), "{}", answer.1);
 }
 
-fn assert_answer(answer: (u16, Value), status: u16, text: &str) {
+pub(crate) fn assert_answer(answer: (u16, Value), status: u16, text: &str) {
     assert_refused((answer.0, &answer.1), status, text);
 }
 

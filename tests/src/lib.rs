@@ -23,8 +23,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod s3;
 mod smtp;
 
+pub use s3::{Object, S3Service, get as s3_get};
 pub use smtp::SmtpSink;
 
 /// Environment variables of the server that a test sets explicitly (never inherited).
@@ -36,6 +38,12 @@ const SERVER_ENV: &[&str] = &[
     "URBACKEND_SMTP_PASSWORD",
     "URBACKEND_MAIL_FROM",
     "URBACKEND_MAIL_PER_MONTH",
+    "URBACKEND_S3_BUCKET",
+    "URBACKEND_S3_ENDPOINT",
+    "URBACKEND_S3_REGION",
+    "URBACKEND_S3_ACCESS_KEY_ID",
+    "URBACKEND_S3_SECRET_ACCESS_KEY",
+    "URBACKEND_S3_PUBLIC_URL",
 ];
 
 /// The workspace root.
@@ -63,14 +71,29 @@ pub fn binary() -> &'static Path {
         let meta = std::fs::metadata(&built).unwrap_or_else(|e| panic!("{}: {e}", built.display()));
         let stamp = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
         let name = format!("urbackend-under-test-{}-{}", meta.len(), stamp.map_or(0, |d| d.as_nanos()));
-        let private = std::env::temp_dir().join(name);
+        let copies = target.join("under-test");
+        let _ = std::fs::create_dir_all(&copies);
+        let private = copies.join(name);
         if !private.exists() {
+            prune_copies(&copies);
             let partial = private.with_extension(format!("partial-{}", std::process::id()));
             std::fs::copy(&built, &partial).unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));
             std::fs::rename(&partial, &private).unwrap_or_else(|e| panic!("{}: {e}", private.display()));
         }
         private
     })
+}
+
+/// Removes private copies of older builds (older than six hours: no test run takes that long),
+/// so that rebuilding during development does not fill the disk.
+fn prune_copies(dir: &Path) {
+    let old = std::time::Duration::from_secs(6 * 3600);
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let stale = entry.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok());
+        if stale.is_some_and(|age| age > old) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// A temporary directory, removed on drop.

@@ -265,6 +265,10 @@ pub(crate) enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Keep a project's files in its own S3-compatible bucket (`provider: "external"`; the
+    /// settings are stored encrypted with the master key and never printed), or back in the
+    /// server's storage with `--clear`.
+    SetStorage(StorageCommandArgs),
     /// Restrict the origins publishable keys may be used from (`*` allows every origin; entries
     /// are origins like `https://app.example.com`, host names, or `*.example.com`).
     SetOrigins {
@@ -347,6 +351,45 @@ pub(crate) enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// `urbackend project set-storage`.
+#[derive(Debug, Args)]
+pub(crate) struct StorageCommandArgs {
+    /// The project id.
+    #[arg(long, env = "URBACKEND_PROJECT")]
+    pub(crate) project: String,
+    /// The bucket.
+    #[arg(long, required_unless_present = "clear")]
+    pub(crate) bucket: Option<String>,
+    /// The S3 service's URL (R2, MinIO, …; default: AWS S3 of the region).
+    #[arg(long)]
+    pub(crate) endpoint: Option<String>,
+    /// The bucket's region (default: auto).
+    #[arg(long)]
+    pub(crate) region: Option<String>,
+    /// The access key id.
+    #[arg(long, required_unless_present = "clear")]
+    pub(crate) access_key_id: Option<String>,
+    /// The secret access key (prefer the environment variable).
+    #[arg(
+        long,
+        env = "URBACKEND_PROJECT_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        required_unless_present = "clear"
+    )]
+    pub(crate) secret_access_key: Option<String>,
+    /// The base URL objects are publicly served from (default: <endpoint>/<bucket>).
+    #[arg(long)]
+    pub(crate) public_url_host: Option<String>,
+    /// `s3` or `cloudflare_r2`.
+    #[arg(long, default_value = "s3", value_parser = ["s3", "cloudflare_r2"])]
+    pub(crate) provider: String,
+    /// Go back to the server's storage.
+    #[arg(long, conflicts_with_all = ["bucket", "endpoint", "region", "access_key_id", "public_url_host"])]
+    pub(crate) clear: bool,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,7 +8,7 @@ use platform::{CollectionDef, CreateOptions, Platform};
 use serde_json::json;
 
 use crate::cli::{Cli, CollectionCommand, Command, ProjectCommand, PutArgs};
-use crate::{admin_commands, mail_commands, serve, stores, webhook_commands};
+use crate::{admin_commands, files, mail_commands, serve, stores, webhook_commands};
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -31,6 +31,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{out}");
             Ok(())
         }
+        Command::Project(ProjectCommand::SetStorage(args)) => files::set_storage(args).await,
         Command::Project(ProjectCommand::SetOrigins { project, origins, store }) => {
             let (store, _) = stores::open(&store).await?;
             let platform = Platform::open(store).await.context("opening the platform")?;

@@ -33,7 +33,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let changes = webhook_commands::start(&args.webhooks, store.clone(), master_key.clone()).await?;
     let data = Arc::new(DataPlane::new(platform.clone(), resolver.clone()).with_change_sink(changes));
     let mail = Arc::new(mail_commands::service(&args.mail, &args.store, store.clone()).await?);
-    let auth = accounts(&args, store.clone(), resolver.clone(), mail.clone(), platform, master_key, bound)?;
+    let auth =
+        accounts(&args, store.clone(), resolver.clone(), mail.clone(), platform.clone(), master_key.clone(), bound)?;
     let _sweeper = spawn_sweeper(auth.accounts.clone());
     let config = HttpConfig {
         max_body_bytes: args.max_body_bytes,
@@ -41,7 +42,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         rate_limit_per_project: args.rate_limit_per_project,
     };
     let public_url = args.social.public_url.as_deref();
-    let files = Arc::new(crate::files::service(&args.files, &args.store, public_url, bound, store.clone()).await?);
+    let files =
+        Arc::new(crate::files::service(&args.files, &args.store, public_url, bound, platform, master_key).await?);
     let usage = Arc::new(admin_commands::FilesUsage(files.clone()));
     let admin = admin_commands::settings(store.clone(), resolver.clone(), usage, metrics, args.metrics_public).await?;
     let state = AppState::new(data, auth, mail, config, RequestLog::spawn(store)).with_admin(admin).with_files(files);

@@ -37,6 +37,7 @@
 //! ```
 
 pub mod admin;
+pub mod byo_storage;
 mod cache;
 mod catalog;
 mod date;
@@ -52,6 +53,7 @@ mod service;
 pub mod validate;
 
 pub use admin::{ADMIN_TOKENS_COLLECTION, AdminTokens, NewAdminToken};
+pub use byo_storage::ByoStorage;
 pub use definition::DefinitionError;
 pub use error::PlatformError;
 pub use keys::{ApiKeys, hash_key, hashes_equal};

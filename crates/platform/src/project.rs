@@ -2,8 +2,9 @@
 //!
 //! A project is stored as one document of the reserved `_urbackend_projects` collection in the
 //! original's field names (`name`, `publishableKey` and `secretKey` holding SHA-256 hashes,
-//! `jwtSecret`, `isAuthEnabled`, `allowedDomains`, `resources.db.{isExternal, config}`, `siteUrl`,
-//! `authProviders`; ours: `userFileUploads`), and each
+//! `jwtSecret`, `isAuthEnabled`, `allowedDomains`, `resources.db.{isExternal, config}`,
+//! `resources.storage.{isExternal, config}`, `siteUrl`, `authProviders`; ours: `userFileUploads`),
+//! and each
 //! of its collection definitions as one document of `_urbackend_collections`
 //! (`{projectId, name, model, rls}`) whose id is derived from the project id and the name, so
 //! that two processes defining different collections of one project never overwrite each other.
@@ -39,6 +40,9 @@ pub struct Project {
     pub allowed_domains: Vec<String>,
     /// The project's own MongoDB URI, encrypted, when it brings one.
     pub byo_db: Option<EncryptedSecret>,
+    /// The project's own bucket settings, encrypted (see [`crate::ByoStorage`]), when it brings
+    /// one.
+    pub byo_storage: Option<EncryptedSecret>,
     /// The project's web site (`https://…`, no trailing `/`; empty when unset): social logins
     /// redirect to `<site_url>/auth/callback` and nowhere else.
     pub site_url: String,
@@ -63,6 +67,7 @@ impl fmt::Debug for Project {
             .field("collections", &self.collections.iter().map(|c| c.name.as_str()).collect::<Vec<_>>())
             .field("allowed_domains", &self.allowed_domains)
             .field("byo_db", &self.byo_db.as_ref().map(|_| "<encrypted>"))
+            .field("byo_storage", &self.byo_storage.as_ref().map(|_| "<encrypted>"))
             .field("site_url", &self.site_url)
             .field("user_file_uploads", &self.user_file_uploads)
             .field("auth_providers", &self.auth_providers)
@@ -107,13 +112,23 @@ pub(crate) fn collection_doc_id(project_id: &str, name: &str) -> String {
     hex::encode(digest.get(..12).unwrap_or_default())
 }
 
+/// `{isExternal, config?}`: one external resource of a project.
+fn resource(config: Option<&EncryptedSecret>) -> Value {
+    let mut out = Map::new();
+    out.insert("isExternal".into(), Value::Bool(config.is_some()));
+    if let Some(config) = config {
+        out.insert("config".into(), json!({"encrypted": config.encrypted, "iv": config.iv, "tag": config.tag}));
+    }
+    Value::Object(out)
+}
+
+/// The stored `resources` of a project: its own database and its own bucket.
+pub(crate) fn resources_document(db: Option<&EncryptedSecret>, storage: Option<&EncryptedSecret>) -> Value {
+    json!({"db": resource(db), "storage": resource(storage)})
+}
+
 /// The stored form of a project (without its collections, `_id` included).
 pub(crate) fn project_document(project: &Project) -> Document {
-    let mut db = Map::new();
-    db.insert("isExternal".into(), Value::Bool(project.byo_db.is_some()));
-    if let Some(config) = &project.byo_db {
-        db.insert("config".into(), json!({"encrypted": config.encrypted, "iv": config.iv, "tag": config.tag}));
-    }
     let mut doc = Document::new();
     doc.insert("_id".into(), Value::String(project.id.clone()));
     doc.insert("name".into(), Value::String(project.name.clone()));
@@ -122,7 +137,7 @@ pub(crate) fn project_document(project: &Project) -> Document {
     doc.insert("jwtSecret".into(), Value::String(project.jwt_secret.clone()));
     doc.insert("isAuthEnabled".into(), Value::Bool(project.auth_enabled));
     doc.insert("allowedDomains".into(), json!(project.allowed_domains));
-    doc.insert("resources".into(), json!({ "db": db }));
+    doc.insert("resources".into(), resources_document(project.byo_db.as_ref(), project.byo_storage.as_ref()));
     doc.insert("siteUrl".into(), Value::String(project.site_url.clone()));
     doc.insert("authProviders".into(), project.auth_providers.to_document());
     doc.insert("userFileUploads".into(), Value::Bool(project.user_file_uploads));
@@ -139,12 +154,16 @@ pub(crate) fn project_from_document(doc: &Document, collections: Vec<CollectionD
         None | Some(Value::Null) => vec!["*".to_owned()],
         Some(value) => serde_json::from_value(value.clone()).ok()?,
     };
-    let byo_db = match doc.get("resources").and_then(|r| r.get("db")) {
-        Some(db) if db.get("isExternal").and_then(Value::as_bool) == Some(true) => {
-            Some(serde_json::from_value(db.get("config")?.clone()).ok()?)
+    let external = |name: &str| -> Option<Option<EncryptedSecret>> {
+        match doc.get("resources").and_then(|r| r.get(name)) {
+            Some(r) if r.get("isExternal").and_then(Value::as_bool) == Some(true) => {
+                Some(Some(serde_json::from_value(r.get("config")?.clone()).ok()?))
+            }
+            _ => Some(None),
         }
-        _ => None,
     };
+    let byo_db = external("db")?;
+    let byo_storage = external("storage")?;
     Some(Project {
         id,
         name: text("name")?,
@@ -155,6 +174,7 @@ pub(crate) fn project_from_document(doc: &Document, collections: Vec<CollectionD
         collections,
         allowed_domains,
         byo_db,
+        byo_storage,
         site_url: text("siteUrl").unwrap_or_default(),
         auth_providers: AuthProviders::from_document(doc.get("authProviders")),
         user_file_uploads: doc.get("userFileUploads").and_then(Value::as_bool).unwrap_or(false),
@@ -201,6 +221,7 @@ mod tests {
             collections: Vec::new(),
             allowed_domains: vec!["*".into()],
             byo_db: None,
+            byo_storage: None,
             site_url: String::new(),
             auth_providers: AuthProviders::default(),
             user_file_uploads: false,
@@ -214,12 +235,14 @@ mod tests {
         let mut project = sample();
         assert_eq!(project_from_document(&project_document(&project), Vec::new()), Some(project.clone()));
         project.byo_db = Some(EncryptedSecret { encrypted: "00".into(), iv: "11".into(), tag: "22".into() });
+        project.byo_storage = Some(EncryptedSecret { encrypted: "33".into(), iv: "44".into(), tag: "55".into() });
         project.site_url = "https://app.example.com".into();
         project
             .auth_providers
             .set("google", crate::OAuthProvider { enabled: true, client_id: "cid".into(), ..Default::default() });
         let doc = project_document(&project);
         assert_eq!(doc["resources"]["db"]["isExternal"], true);
+        assert_eq!(doc["resources"]["storage"]["config"]["iv"], "44");
         assert_eq!(doc["authProviders"]["google"]["clientId"], "cid");
         assert_eq!(project_from_document(&doc, Vec::new()), Some(project));
     }

@@ -27,7 +27,7 @@ pub use crate::catalog::{
 use crate::error::PlatformError;
 use crate::keys::{ApiKeys, generate_jwt_secret, generate_publishable_key, generate_secret_key, hash_key};
 use crate::model::CollectionDef;
-use crate::project::{Project, collection_doc_id, project_document};
+use crate::project::{Project, collection_doc_id, project_document, resources_document};
 use crate::providers::{AuthProviders, OAuthProviderUpdate, UNSUPPORTED_PROVIDER, normalize_site_url, oauth_provider};
 use crate::secrets::EncryptedSecret;
 
@@ -214,6 +214,7 @@ impl Platform {
             collections: Vec::new(),
             allowed_domains: vec!["*".to_owned()],
             byo_db: None,
+            byo_storage: None,
             site_url: String::new(),
             auth_providers: AuthProviders::default(),
             user_file_uploads: false,
@@ -291,17 +292,33 @@ impl Platform {
         project_id: &str,
         config: Option<EncryptedSecret>,
     ) -> Result<Arc<Project>, PlatformError> {
-        let mut db = serde_json::Map::new();
-        db.insert("isExternal".into(), Value::Bool(config.is_some()));
-        if let Some(config) = config {
-            db.insert(
-                "config".into(),
-                serde_json::json!({"encrypted": config.encrypted, "iv": config.iv, "tag": config.tag}),
-            );
-        }
+        self.update_resources(project_id, |project| resources_document(config.as_ref(), project.byo_storage.as_ref()))
+            .await
+    }
+
+    /// Sets (or with `None` removes) the project's own bucket, already encrypted with
+    /// [`crate::MasterKey::encrypt_storage`]; every server picks it up with the project.
+    pub async fn set_byo_storage(
+        &self,
+        project_id: &str,
+        config: Option<EncryptedSecret>,
+    ) -> Result<Arc<Project>, PlatformError> {
+        self.update_resources(project_id, |project| resources_document(project.byo_db.as_ref(), config.as_ref())).await
+    }
+
+    /// Rewrites the project's `resources` from its current stored form (under the write lock, so
+    /// a change of one resource keeps the other).
+    async fn update_resources(
+        &self,
+        project_id: &str,
+        resources: impl FnOnce(&Project) -> Value,
+    ) -> Result<Arc<Project>, PlatformError> {
+        let _guard = self.write_lock.lock().await;
+        let project = self.catalog.load_project(project_id).await?.ok_or(PlatformError::ProjectNotFound)?;
         let mut set = Document::new();
-        set.insert("resources".into(), serde_json::json!({ "db": db }));
-        self.update_project(project_id, set).await
+        set.insert("resources".into(), resources(&project));
+        self.catalog.update(PROJECTS_COLLECTION, project_id, set).await?.ok_or(PlatformError::ProjectNotFound)?;
+        self.committed(project_id).await?.ok_or(PlatformError::ProjectNotFound)
     }
 
     /// Sets the project's site URL (see [`normalize_site_url`]; empty unsets it, which leaves

@@ -120,6 +120,25 @@ async fn rotate_keys_and_settings((store, _): Pair) {
     assert_eq!(err.status(), 500, "a project with its own database needs its store");
     let plain = platform.set_byo_db(&project.id, None).await.unwrap();
     assert_eq!(plain.physical_name("posts"), format!("{}_posts", project.id));
+
+    // The project's own bucket and its own database are set apart: one keeps the other.
+    let bucket = platform::ByoStorage {
+        storage_provider: "s3".into(),
+        bucket: "files".into(),
+        region: None,
+        endpoint: None,
+        access_key_id: "AKID".into(),
+        secret_access_key: "bucket-secret".into(),
+        public_url_host: None,
+    };
+    let with_bucket = platform.set_byo_storage(&project.id, Some(key.encrypt_storage(&bucket).unwrap())).await.unwrap();
+    let both = platform.set_byo_db(&project.id, Some(key.encrypt_db_uri(uri).unwrap())).await.unwrap();
+    assert_eq!(key.decrypt_storage(both.byo_storage.as_ref().unwrap()).unwrap(), bucket);
+    assert_eq!(both.byo_storage, with_bucket.byo_storage);
+    assert!(!format!("{both:?}").contains("bucket-secret"));
+    let no_bucket = platform.set_byo_storage(&project.id, None).await.unwrap();
+    assert!(no_bucket.byo_storage.is_none() && no_bucket.uses_own_database());
+    platform.set_byo_db(&project.id, None).await.unwrap();
 }
 
 async fn put_collection_manages_unique_indexes((store, _): Pair) {

@@ -31,6 +31,9 @@ pub enum StorageError {
     /// The project's storage quota would be exceeded (403, the original's text).
     #[error("storage quota exceeded")]
     QuotaExceeded,
+    /// A direct upload to a bucket would exceed the project's quota (403, the original's text).
+    #[error("internal storage limit exceeded")]
+    InternalLimit,
     /// The bytes are of a type that is not allowed, or not the declared one (415).
     #[error("unsupported file type: {0}")]
     UnsupportedType(String),
@@ -75,6 +78,7 @@ impl StorageError {
         match self {
             StorageError::AccessDenied
             | StorageError::QuotaExceeded
+            | StorageError::InternalLimit
             | StorageError::BadSignature
             | StorageError::Expired => 403,
             StorageError::BadRequest(_)
@@ -107,6 +111,7 @@ impl StorageError {
             StorageError::QuotaExceeded => {
                 "Storage limit exceeded. Please upgrade your plan or delete some files.".to_owned()
             }
+            StorageError::InternalLimit => "Internal storage limit exceeded.".to_owned(),
             StorageError::UnsupportedType(text) => text.clone(),
             StorageError::BadSignature => "Invalid or tampered upload URL.".to_owned(),
             StorageError::Expired => "Upload URL has expired.".to_owned(),

@@ -1,18 +1,23 @@
-//! File storage of urbackend-rs (spec §9), through `object_store`: a local directory backend
-//! (default `<data-dir>/files/`), the object path scheme with its traversal check (`paths`),
+//! File storage of urbackend-rs (spec §9), through `object_store`: the server's storage is a
+//! local directory (default `<data-dir>/files/`) or an S3-compatible bucket (`s3`), and a project
+//! may bring its own bucket (`backend` picks per request); the object path scheme with its traversal check (`paths`),
 //! signed upload URLs served by our own server (`signed`), the type decided from the bytes
 //! (`types`), uploads streamed with their size enforced as they arrive (`upload`), and the
-//! per-project quota in the shared platform store (`quota`).
+//! per-project quota in the shared platform store (`quota`). Direct uploads to a bucket are
+//! checked (size, type, quota) and recorded at confirmation (`confirm`).
 //!
 //! [`Files`] holds the use cases of `/api/storage`, each returning the original's success body.
 //! Each use case acts in a [`Scope`]: the whole project for the secret key, or one user's folder
 //! when the project lets its users upload with the publishable key and their token.
 //! It knows nothing of HTTP: failures are typed ([`StorageError`]) and the API layer maps them.
 
+mod backend;
+mod confirm;
 mod error;
 pub mod paths;
 mod quota;
 mod records;
+pub mod s3;
 pub mod signed;
 pub mod types;
 mod upload;
@@ -28,21 +33,21 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use serde_json::{Value, json};
 use store::DocumentStore;
 
+pub use backend::{EXTERNAL_PROVIDER, PROVIDER, ProjectStorage};
 pub use error::{ACCESS_DENIED, StorageError};
 pub use paths::Scope;
 pub use quota::Ledger;
 pub use records::{FILES_COLLECTION, KEYS_COLLECTION, LEDGER_COLLECTION};
+pub use s3::S3Settings;
 
+use backend::{Backend, Backends, Kind};
 use records::{Records, derived_id};
 use signed::{Signer, UploadGrant};
-
-/// The provider name in answers (the original's `internal`).
-pub const PROVIDER: &str = "internal";
 
 /// Server configuration of file storage.
 #[derive(Debug, Clone)]
 pub struct StorageConfig {
-    /// The directory of the local backend.
+    /// The directory of the local backend (unused with an S3 bucket).
     pub root: PathBuf,
     /// The server's public base URL (no trailing `/`), for file and upload URLs.
     pub public_url: String,
@@ -72,9 +77,8 @@ pub struct Download {
 
 /// The use cases of `/api/storage`.
 pub struct Files {
-    objects: Arc<dyn ObjectStore>,
+    backends: Backends,
     records: Arc<Records>,
-    ledger: Ledger,
     signer: Signer,
     config: StorageConfig,
 }
@@ -89,26 +93,51 @@ impl Files {
         Files::new(objects, config, platform).await
     }
 
-    /// Storage over any object store.
+    /// Storage over any object store, uploaded through this server.
     pub async fn new(
         objects: Arc<dyn ObjectStore>,
         config: StorageConfig,
         platform: Arc<dyn DocumentStore>,
     ) -> Result<Files, StorageError> {
+        let base = format!("{}/api/storage/files", config.public_url);
+        Files::with_backend(config, platform, |ledger| Ok(Backend::local(objects, base, ledger))).await
+    }
+
+    /// Storage in an S3-compatible bucket, uploaded straight to it (presigned URLs).
+    pub async fn s3(
+        settings: &S3Settings,
+        config: StorageConfig,
+        platform: Arc<dyn DocumentStore>,
+    ) -> Result<Files, StorageError> {
+        let bucket = settings.build()?;
+        Files::with_backend(config, platform, |ledger| Ok(Backend::s3(bucket, ledger, PROVIDER))).await
+    }
+
+    async fn with_backend(
+        config: StorageConfig,
+        platform: Arc<dyn DocumentStore>,
+        backend: impl FnOnce(Ledger) -> Result<Backend, StorageError>,
+    ) -> Result<Files, StorageError> {
         let records = Arc::new(Records::new(platform));
         records.ensure_indexes().await?;
         let signer = Signer::new(signing_secret(&records).await?);
-        let ledger = Ledger::new(Arc::clone(&records), config.quota_bytes);
-        Ok(Files { objects, records, ledger, signer, config })
+        let internal = backend(Ledger::new(Arc::clone(&records), config.quota_bytes))?;
+        Ok(Files { backends: Backends::new(internal, Arc::clone(&records)), records, signer, config })
+    }
+
+    /// Projects may bring their own bucket: `projects` says which.
+    pub fn with_project_storage(mut self, projects: Arc<dyn ProjectStorage>) -> Files {
+        self.backends = self.backends.with_projects(projects);
+        self
     }
 
     /// The quota ledger.
     pub fn ledger(&self) -> &Ledger {
-        &self.ledger
+        &self.internal().ledger
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}/api/storage/files/{path}", self.config.public_url)
+    fn internal(&self) -> &Backend {
+        self.backends.internal()
     }
 
     /// `POST /api/storage/upload`: one multipart file part, streamed. 201 body.
@@ -123,6 +152,7 @@ impl Files {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
+        let backend = self.backends.of(scope.project_id)?;
         let path = scope.new_path(filename)?;
         let limits = upload::Limits {
             max: self.config.max_file_bytes,
@@ -131,11 +161,14 @@ impl Files {
             allowed: &self.config.allowed_types,
             reserved: 0,
         };
-        self.store_object(scope.project_id, &path, body, limits).await?;
-        Ok(json!({"message": "File uploaded successfully", "url": self.url(&path), "path": path, "provider": PROVIDER}))
+        self.store_object(&backend, scope.project_id, &path, body, limits).await?;
+        Ok(
+            json!({"message": "File uploaded successfully", "url": backend.url(&path), "path": path, "provider": backend.provider}),
+        )
     }
 
-    /// `POST /api/storage/upload-request` `{filename, contentType, size}`: a signed PUT URL.
+    /// `POST /api/storage/upload-request` `{filename, contentType, size}`: a signed PUT URL (a
+    /// presigned one of the bucket, without `token`, for an S3 backend).
     pub async fn upload_request(&self, scope: &Scope<'_>, body: &Value, now: i64) -> Result<Value, StorageError> {
         let project_id = scope.project_id;
         const REQUIRED: &str = "filename, contentType, and size are required.";
@@ -147,10 +180,18 @@ impl Files {
         if size > self.config.max_file_bytes {
             return Err(StorageError::TooLarge { limit: self.config.max_file_bytes });
         }
-        if !self.ledger.fits(project_id, size).await? {
+        let backend = self.backends.of(project_id)?;
+        let path = scope.new_path(filename)?;
+        if let Kind::S3(bucket) = &backend.kind {
+            if !backend.ledger.fits(project_id, size).await? {
+                return Err(StorageError::InternalLimit);
+            }
+            let signed_url = bucket.presigned_put(&path, self.config.upload_url_ttl_seconds).await?;
+            return Ok(json!({"signedUrl": signed_url, "filePath": path}));
+        }
+        if !backend.ledger.fits(project_id, size).await? {
             return Err(StorageError::QuotaExceeded);
         }
-        let path = scope.new_path(filename)?;
         let grant = UploadGrant {
             project_id: project_id.to_owned(),
             path: path.clone(),
@@ -180,13 +221,17 @@ impl Files {
             return Err(StorageError::ContentTypeMismatch);
         }
         let path = paths::client_path(&grant.project_id, &grant.path)?;
+        let backend = self.backends.of(&grant.project_id)?;
+        if !matches!(backend.kind, Kind::Local { .. }) {
+            // The project's files moved to a bucket since the URL was issued.
+            return Err(StorageError::BadSignature);
+        }
         // One PUT per URL: the file record is the latch.
-        let record = json!({"_id": derived_id(&grant.path), "projectId": grant.project_id, "path": grant.path, "state": "uploading"});
-        if !self.records.insert_new(FILES_COLLECTION, record).await? {
+        if !self.records.insert_new(FILES_COLLECTION, backend.new_record(&grant.project_id, &grant.path)).await? {
             return Err(StorageError::AlreadyUsed);
         }
         let max = grant.size.min(self.config.max_file_bytes);
-        if let Err(e) = self.ledger.reserve(&grant.project_id, max).await {
+        if let Err(e) = backend.ledger.reserve(&grant.project_id, max).await {
             self.records.delete(FILES_COLLECTION, &derived_id(&grant.path)).await?;
             return Err(e);
         }
@@ -197,17 +242,14 @@ impl Files {
             allowed: &self.config.allowed_types,
             reserved: max,
         };
-        self.finish(
-            &grant.project_id,
-            &grant.path,
-            upload::write(&*self.objects, &self.ledger, &grant.project_id, &path, body, limits).await,
-        )
-        .await?;
+        let written = upload::write(&*backend.objects, &backend.ledger, &grant.project_id, &path, body, limits).await;
+        self.finish(&backend, &grant.project_id, &grant.path, written).await?;
         Ok(json!({"message": "Upload complete", "path": grant.path}))
     }
 
     async fn store_object<S, E>(
         &self,
+        backend: &Backend,
         project_id: &str,
         path: &str,
         body: S,
@@ -217,18 +259,18 @@ impl Files {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let record = json!({"_id": derived_id(path), "projectId": project_id, "path": path, "state": "uploading"});
-        if !self.records.insert_new(FILES_COLLECTION, record).await? {
+        if !self.records.insert_new(FILES_COLLECTION, backend.new_record(project_id, path)).await? {
             return Err(StorageError::Internal(format!("fresh path {path} taken")));
         }
         let object = Path::from(path);
-        let result = upload::write(&*self.objects, &self.ledger, project_id, &object, body, limits).await;
-        self.finish(project_id, path, result).await
+        let result = upload::write(&*backend.objects, &backend.ledger, project_id, &object, body, limits).await;
+        self.finish(backend, project_id, path, result).await
     }
 
     /// Records a finished upload (or undoes a failed one) and settles the reservation.
     async fn finish(
         &self,
+        backend: &Backend,
         project_id: &str,
         path: &str,
         result: Result<upload::Written, upload::Failed>,
@@ -239,15 +281,15 @@ impl Files {
                 let set = json!({"state": "stored", "size": written.size, "contentType": written.content_type});
                 if self.records.update(FILES_COLLECTION, &id, set).await?.is_none() {
                     // Deleted while it was being written: the delete wins.
-                    upload::remove(&*self.objects, &Path::from(path)).await?;
-                    self.ledger.release(project_id, written.reserved).await?;
+                    upload::remove(&*backend.objects, &Path::from(path)).await?;
+                    backend.ledger.release(project_id, written.reserved).await?;
                     return Err(StorageError::NotReady);
                 }
-                self.ledger.release(project_id, written.reserved.saturating_sub(written.size)).await
+                backend.ledger.release(project_id, written.reserved.saturating_sub(written.size)).await
             }
             Err(failed) => {
                 self.records.delete(FILES_COLLECTION, &id).await?;
-                self.ledger.release(project_id, failed.reserved).await?;
+                backend.ledger.release(project_id, failed.reserved).await?;
                 Err(failed.error)
             }
         }
@@ -272,25 +314,43 @@ impl Files {
         let raw = raw.ok_or(StorageError::BadRequest(REQUIRED))?;
         let declared = positive_size(body.get("size")).ok_or(StorageError::BadRequest(REQUIRED))?;
         let path = scope.check(raw)?;
+        let backend = self.backends.of(project_id)?;
+        if let Kind::S3(_) = &backend.kind {
+            return self.confirm_direct(&backend, project_id, &path, declared).await;
+        }
         let (size, _) = self.stored(&path).await?.ok_or(StorageError::NotReady)?;
+        self.confirmed(&backend, project_id, &path, size, declared).await
+    }
+
+    /// The answer to a confirmation of a stored object of `size` bytes (the object goes when the
+    /// declared size is off by more than 64 bytes).
+    async fn confirmed(
+        &self,
+        backend: &Backend,
+        project_id: &str,
+        path: &Path,
+        size: u64,
+        declared: u64,
+    ) -> Result<Value, StorageError> {
         if size.abs_diff(declared) > 64 {
-            self.remove(project_id, &path).await?;
+            self.remove(backend, project_id, path).await?;
             return Err(StorageError::SizeMismatch);
         }
-        Ok(
-            json!({"message": "Upload confirmed", "path": path.as_ref(), "provider": PROVIDER, "url": self.url(path.as_ref())}),
-        )
+        let url = backend.url(path.as_ref());
+        Ok(json!({"message": "Upload confirmed", "path": path.as_ref(), "provider": backend.provider, "url": url}))
     }
 
     /// Removes an object, its record and its bytes from the ledger; whether it existed.
-    async fn remove(&self, project_id: &str, path: &Path) -> Result<bool, StorageError> {
-        upload::remove(&*self.objects, path).await?;
+    async fn remove(&self, backend: &Backend, project_id: &str, path: &Path) -> Result<bool, StorageError> {
+        upload::remove(&*backend.objects, path).await?;
         let Some(doc) = self.records.delete(FILES_COLLECTION, &derived_id(path.as_ref())).await? else {
             return Ok(false);
         };
-        if doc.get("state").and_then(Value::as_str) == Some("stored") {
+        // Only the server's storage is charged, whichever backend the project uses now.
+        let external = doc.get("provider").and_then(Value::as_str) == Some(EXTERNAL_PROVIDER);
+        if doc.get("state").and_then(Value::as_str) == Some("stored") && !external {
             let size = doc.get("size").and_then(Value::as_u64).unwrap_or(0);
-            self.ledger.release(project_id, size).await?;
+            self.internal().ledger.release(project_id, size).await?;
         }
         Ok(true)
     }
@@ -300,12 +360,14 @@ impl Files {
         let raw = body.get("path").and_then(Value::as_str).filter(|s| !s.is_empty());
         let raw = raw.ok_or(StorageError::BadRequest("File path is required."))?;
         let path = scope.check(raw)?;
-        self.remove(scope.project_id, &path).await?;
+        let backend = self.backends.of(scope.project_id)?;
+        self.remove(&backend, scope.project_id, &path).await?;
         Ok(json!({"message": "File deleted successfully"}))
     }
 
     /// `DELETE /api/storage/all`: every object of the project.
     pub async fn delete_all(&self, project_id: &str) -> Result<Value, StorageError> {
+        let backend = self.backends.of(project_id)?;
         let mut deleted: u64 = 0;
         loop {
             let batch = self.records.find_project(FILES_COLLECTION, project_id, 100).await?;
@@ -315,19 +377,19 @@ impl Files {
             for doc in batch {
                 let Some(raw) = doc.get("path").and_then(Value::as_str) else { continue };
                 let path = paths::client_path(project_id, raw)?;
-                if self.remove(project_id, &path).await? {
+                if self.remove(&backend, project_id, &path).await? {
                     deleted += 1;
                 }
             }
         }
         // Objects without a record (none are expected) go too.
         let prefix = paths::project_prefix(project_id)?;
-        let listed: Vec<_> = futures_util::StreamExt::collect(self.objects.list(Some(&prefix))).await;
+        let listed: Vec<_> = futures_util::StreamExt::collect(backend.objects.list(Some(&prefix))).await;
         for meta in listed {
-            upload::remove(&*self.objects, &meta?.location).await?;
+            upload::remove(&*backend.objects, &meta?.location).await?;
             deleted += 1;
         }
-        Ok(json!({"success": true, "deleted": deleted, "provider": PROVIDER}))
+        Ok(json!({"success": true, "deleted": deleted, "provider": backend.provider}))
     }
 
     /// `GET /api/storage/files/<path>`: a stored file, with how to serve it.
@@ -335,7 +397,8 @@ impl Files {
         let project_id = raw.trim_start_matches('/').split('/').next().unwrap_or_default();
         let path = paths::client_path(project_id, raw).map_err(|_| StorageError::NotFound)?;
         let (_, kind) = self.stored(&path).await?.ok_or(StorageError::NotFound)?;
-        let found = match self.objects.get(&path).await {
+        let backend = self.backends.of(project_id)?;
+        let found = match backend.objects.get(&path).await {
             Ok(found) => found,
             Err(object_store::Error::NotFound { .. }) => return Err(StorageError::NotFound),
             Err(e) => return Err(e.into()),

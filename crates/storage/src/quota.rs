@@ -17,7 +17,8 @@
 //! that ever happen, the writer sees versions far beyond its own right after inserting, removes
 //! its stale version and reads again (at worst a change counted twice, never one lost).
 //!
-//! A quota of 0 means unlimited (totals are still kept).
+//! A quota of 0 means unlimited (totals are still kept). The ledger of a project's own bucket
+//! counts nothing ([`Ledger::uncounted`]): those bytes are the project's, not the server's.
 
 use std::sync::Arc;
 
@@ -37,11 +38,17 @@ pub(crate) const MIN_AGE_MS: i64 = 3_600_000;
 pub struct Ledger {
     records: Arc<Records>,
     quota: u64,
+    counting: bool,
 }
 
 impl Ledger {
     pub(crate) fn new(records: Arc<Records>, quota: u64) -> Ledger {
-        Ledger { records, quota }
+        Ledger { records, quota, counting: true }
+    }
+
+    /// A ledger that charges and releases nothing (a project's own bucket).
+    pub(crate) fn uncounted(records: Arc<Records>) -> Ledger {
+        Ledger { records, quota: 0, counting: false }
     }
 
     /// The quota in bytes (0: unlimited).
@@ -68,7 +75,7 @@ impl Ledger {
 
     /// Whether `bytes` more would fit now (a peek: nothing is reserved).
     pub async fn fits(&self, project_id: &str, bytes: u64) -> Result<bool, StorageError> {
-        Ok(self.quota == 0 || self.used(project_id).await?.saturating_add(bytes) <= self.quota)
+        Ok(!self.counting || self.quota == 0 || self.used(project_id).await?.saturating_add(bytes) <= self.quota)
     }
 
     /// Reserves `bytes`, or refuses with [`StorageError::QuotaExceeded`].
@@ -89,6 +96,9 @@ impl Ledger {
     }
 
     async fn change(&self, project_id: &str, next: impl Fn(u64) -> Option<u64>) -> Result<(), StorageError> {
+        if !self.counting {
+            return Ok(());
+        }
         loop {
             let (n, used) = self.latest(project_id).await?;
             let total = next(used).ok_or(StorageError::QuotaExceeded)?;
