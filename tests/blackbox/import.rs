@@ -4,12 +4,13 @@
 //! holds only their SHA-256), the kept JWT secret, the allowed origins, RLS with owner injection
 //! and a second user refused, and a bcrypt user logging in with a mixed-case address. The bad
 //! cases: a file that is not JSON, a type we lack, an existing project id, keys another project
-//! uses; each refused with a clear message and nothing left behind.
+//! uses; each refused with a clear message and nothing left behind. And a project on its own
+//! MongoDB, whose data a second platform store finds in place.
 
 use std::process::Command;
 
 use serde_json::{Value, json};
-use urbackend_tests::{Backend, Lane, Server, TempDir, binary, cli, workspace_root};
+use urbackend_tests::{Backend, Lane, MongoServer, Server, TempDir, binary, cli, workspace_root};
 
 use crate::fixture::{backend, keyed_request};
 use crate::sessions::{craft, now};
@@ -215,4 +216,40 @@ fn bad_imports_are_refused_clearly(lane: Lane) {
     assert!(!token("65f1c0ffee0000000000abce"));
 }
 
-crate::on_both_lanes!(imported_project_serves_its_apps, bad_imports_are_refused_clearly);
+/// A project urBackend kept on its own MongoDB: its data is used where it is. One platform store
+/// imports it and brings a user into the project's database; a second, fresh platform store (the
+/// server moved to) imports the same export with the same URI and serves that user at once.
+fn own_database_data_stays_in_place(lane: Lane) {
+    const MASTER_KEY: &str = "8f1c2d3e4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let dir = TempDir::new("import-own-db");
+    let (first, _mongo_first) = backend(&dir, "import_own_a", lane);
+    let own = MongoServer::start();
+    let own_uri = own.database_uri(&format!("own_{}", std::process::id()));
+    let mut doc = fixture();
+    doc[0]["resources"]["db"] = json!({"isExternal": true, "config": {"encrypted": "00", "iv": "11", "tag": "22"}});
+    let export = write(&dir, "own.json", &doc.to_string());
+    let import = ["project", "import", "--file", &export, "--database-uri", &own_uri, "--master-key", MASTER_KEY];
+    let out = cli(&first, &import);
+    assert_eq!(out["ownDatabase"], true);
+    assert!(!out.to_string().contains(&own_uri), "the URI was printed: {out}");
+    assert!(!out["setAgain"].as_array().unwrap().iter().any(|s| s["setting"] == "resources.db.config"), "{out}");
+    let users = format!(r#"[{{"_id":{{"$oid":"{CAROL_ID}"}},"email":"carol@example.com","password":"{CAROL_HASH}"}}]"#);
+    let file = write(&dir, "users.json", &users);
+    let args = ["collection", "import", "--project", PROJECT, "--collection", "users", "--file", &file];
+    let out = cli(&first, &[&args[..], &["--master-key", MASTER_KEY]].concat());
+    assert_eq!(out["inserted"], 1);
+
+    let moved = TempDir::new("import-own-db-moved");
+    let (second, _mongo_second) = backend(&moved, "import_own_b", lane);
+    assert_eq!(cli(&second, &import)["ownDatabase"], true);
+    let server = Server::start_with(&second, &["--master-key", MASTER_KEY]);
+    let (status, body) = login(&server, "carol@example.com", "urbackend-pass-1");
+    assert_eq!(status, 200, "the user in the project's own database logs in: {body}");
+    assert_eq!(call(&server, "GET", "/api/data/posts", SK, None, None).0, 200);
+}
+
+crate::on_both_lanes!(
+    imported_project_serves_its_apps,
+    bad_imports_are_refused_clearly,
+    own_database_data_stays_in_place
+);
