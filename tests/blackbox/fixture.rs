@@ -139,12 +139,7 @@ impl World {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let bearer = token.map(|t| format!("Bearer {t}"));
-        let mut headers = vec![("x-api-key", key)];
-        if let Some(bearer) = &bearer {
-            headers.push(("Authorization", bearer.as_str()));
-        }
-        self.server.request(method, path, &headers, body)
+        keyed_request(&self.server, method, path, (key, token), &[], body)
     }
 
     /// Inserts a document with the secret key and returns its id.
@@ -163,4 +158,22 @@ impl World {
             other => panic!("reading back {collection}/{id}: {other} {body}"),
         }
     }
+}
+
+/// A request with an API key and, optionally, a user token (`credentials`), plus `extra` headers.
+pub(crate) fn keyed_request(
+    server: &Server,
+    method: &str,
+    path: &str,
+    (key, token): (&str, Option<&str>),
+    extra: &[(&str, &str)],
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("x-api-key", key)];
+    if let Some(bearer) = &bearer {
+        headers.push(("Authorization", bearer.as_str()));
+    }
+    headers.extend_from_slice(extra);
+    server.request(method, path, &headers, body)
 }

@@ -12,6 +12,7 @@ mod analytics;
 mod codes;
 mod fixture;
 mod http_edges;
+mod import;
 mod lifecycle;
 mod mail;
 mod matrix;

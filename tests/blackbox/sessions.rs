@@ -13,12 +13,12 @@ use urbackend_tests::{Lane, Reply};
 use crate::accounts::{Accounts, error_of};
 use crate::fixture::Project;
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// A token with any header and claims, signed HS256 with `secret` (or unsigned).
-fn craft(header: &Value, claims: &Value, secret: Option<&str>) -> String {
+pub(crate) fn craft(header: &Value, claims: &Value, secret: Option<&str>) -> String {
     use hmac::{Hmac, Mac};
     let input =
         format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));

@@ -250,6 +250,21 @@ pub(crate) enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Recreate a project exported from urBackend (its project document, as `mongoexport` or
+    /// Compass write it): same id, same API key hashes (deployed apps keep their keys; no key is
+    /// printed), same JWT secret, its collections with their RLS settings. Prints what was
+    /// imported and which encrypted settings must be set again. Refuses an existing project id.
+    Import {
+        /// The exported project document (JSON: one object, or an array holding one).
+        #[arg(long)]
+        file: PathBuf,
+        /// The project's own MongoDB, for a project whose data urBackend kept there
+        /// (`resources.db.isExternal`); its collections stay where they are.
+        #[arg(long, env = "URBACKEND_PROJECT_MONGODB_URI", hide_env_values = true)]
+        database_uri: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Keep a project's data in its own MongoDB (the URI is checked, then stored encrypted with
     /// the master key), or back in the platform store with `--clear`.
     SetDatabase {
@@ -397,6 +412,22 @@ pub(crate) enum CollectionCommand {
     /// Create or replace a collection from a JSON file
     /// (`{"name", "model": [{"key","type",…}], "rls": {"enabled","mode","ownerField"}}`).
     Put(PutArgs),
+    /// Insert the documents of one collection exported from urBackend (`mongoexport`: JSON lines
+    /// or a JSON array, extended JSON), keeping their `_id`s; in `users`, e-mail addresses are
+    /// lower-cased and bcrypt password hashes kept (they are verified, then upgraded, at login).
+    Import {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// The collection (it must be defined in the project).
+        #[arg(long)]
+        collection: String,
+        /// The exported documents.
+        #[arg(long)]
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// A project and the JSON file to put into it.

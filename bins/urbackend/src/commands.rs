@@ -1,5 +1,6 @@
 //! The subcommands: `project …` and `collection put` change the configuration in the store and
-//! print JSON; `serve` runs the server; `mail …` is in `mail_commands`.
+//! print JSON; `serve` runs the server; `mail …` is in `mail_commands`, the imports from urBackend
+//! in `import_commands`.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use platform::{CollectionDef, CreateOptions, Platform};
 use serde_json::json;
 
 use crate::cli::{Cli, CollectionCommand, Command, ProjectCommand, PutArgs};
-use crate::{admin_commands, files, mail_commands, serve, stores, webhook_commands};
+use crate::{admin_commands, files, import_commands, mail_commands, serve, stores, webhook_commands};
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -32,6 +33,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Project(ProjectCommand::SetStorage(args)) => files::set_storage(args).await,
+        Command::Project(ProjectCommand::Import { file, database_uri, store }) => {
+            import_commands::import_project(&file, database_uri, &store).await
+        }
+        Command::Collection(CollectionCommand::Import { project, collection, file, store }) => {
+            import_commands::import_documents(&project, &collection, &file, &store).await
+        }
         Command::Project(ProjectCommand::SetOrigins { project, origins, store }) => {
             let (store, _) = stores::open(&store).await?;
             let platform = Platform::open(store).await.context("opening the platform")?;

@@ -8,6 +8,7 @@ mod admin_commands;
 mod cli;
 mod commands;
 mod files;
+mod import_commands;
 mod mail_commands;
 mod mailer;
 mod serve;

@@ -31,9 +31,15 @@ pub(crate) fn derived_id(name: &str) -> String {
     digest.chars().take(24).collect()
 }
 
-/// A secret-key write scope for one document (no owner condition).
-pub(crate) fn secret_scope(physical: &str, id: &str) -> Result<WriteScope, AuthError> {
-    Ok(store::secret_write_scope(physical, id)?)
+/// The name the accounts service asks rls-core for its write scopes under.
+const ACCOUNTS_TARGET: &str = "_urbackend_accounts";
+
+/// A secret-key write scope for one user document (no owner condition). The scope holds the id
+/// only, so the collection's name takes no part in it; it is asked under the accounts service's
+/// own name because rls-core refuses the name `users` to guard the data API, and a project on
+/// its own MongoDB keeps its users in a collection physically named `users`.
+pub(crate) fn secret_scope(id: &str) -> Result<WriteScope, AuthError> {
+    Ok(store::secret_write_scope(ACCOUNTS_TARGET, id)?)
 }
 
 /// A filter of string equalities.

@@ -136,7 +136,7 @@ impl Users {
     /// Sets fields of one user (validated as an update); `None` when the user is gone.
     pub(crate) async fn set(&self, id: &str, set: Document) -> Result<Option<Document>, AuthError> {
         let set = platform::validate_update(&self.def, set)?;
-        match self.store.update(&self.spec(), &secret_scope(&self.physical, id)?, &set).await {
+        match self.store.update(&self.spec(), &secret_scope(id)?, &set).await {
             Ok(updated) => Ok(updated),
             Err(StoreError::DuplicateKey { field }) => Err(AuthError::bad_request(format!(
                 "Duplicate value for unique field '{}'.",

@@ -10,6 +10,8 @@
 //!   secrets at rest (spec §13.6).
 //! * [`providers`]: a project's social login providers and site URL (spec §8.12).
 //! * [`admin`]: operator tokens, stored as SHA-256 hashes only.
+//! * [`import`]: a project exported from urBackend (spec §16) read for
+//!   [`Platform::import_project`].
 //! * [`Platform`]: projects kept in reserved collections of the platform store, with an
 //!   in-memory snapshot that every process sharing the store keeps fresh within a second.
 //!
@@ -43,6 +45,7 @@ mod catalog;
 mod date;
 pub mod definition;
 mod error;
+pub mod import;
 pub mod keys;
 pub mod model;
 mod project;
@@ -56,6 +59,7 @@ pub use admin::{ADMIN_TOKENS_COLLECTION, AdminTokens, NewAdminToken};
 pub use byo_storage::ByoStorage;
 pub use definition::DefinitionError;
 pub use error::PlatformError;
+pub use import::{ImportError, ProjectImport, SetAgain};
 pub use keys::{ApiKeys, hash_key, hashes_equal};
 pub use model::{CollectionDef, Field, FieldKind, Items, RlsSettings};
 pub use project::{Project, platform_physical_name};

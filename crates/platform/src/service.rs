@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use rls_core::KeyRole;
 use serde_json::Value;
-use store::{CollectionSpec, Document, DocumentStore, UniqueIndex, new_object_id};
+use store::{CollectionSpec, Document, DocumentStore, StoreError, UniqueIndex, new_object_id};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
@@ -25,6 +25,7 @@ pub use crate::catalog::{
     COLLECTIONS_COLLECTION, META_COLLECTION, PROJECTS_COLLECTION, RESERVED_PREFIX, is_reserved_physical_name,
 };
 use crate::error::PlatformError;
+use crate::import::ProjectImport;
 use crate::keys::{ApiKeys, generate_jwt_secret, generate_publishable_key, generate_secret_key, hash_key};
 use crate::model::CollectionDef;
 use crate::project::{Project, collection_doc_id, project_document, resources_document};
@@ -233,6 +234,56 @@ impl Platform {
         }
         let created = self.committed(&project.id).await?.ok_or(PlatformError::ProjectNotFound)?;
         Ok((created, keys))
+    }
+
+    /// Stores a project moved over from urBackend ([`ProjectImport`]) under its own id, with its
+    /// key hashes and JWT secret, then each of its collections (indexes in `data` for a project
+    /// with its own database, as [`Platform::put_collection_in`]). Refuses an id that exists and
+    /// keys that another project uses; if a collection is refused, everything this call stored is
+    /// removed again, so the import can be run once more after a fix.
+    pub async fn import_project(
+        &self,
+        import: &ProjectImport,
+        data: Option<&dyn DocumentStore>,
+    ) -> Result<Arc<Project>, PlatformError> {
+        let project = &import.project;
+        let _guard = self.write_lock.lock().await;
+        let exists = || {
+            PlatformError::BadRequest(format!("a project with id {} exists already; nothing was changed", project.id))
+        };
+        if self.catalog.get(PROJECTS_COLLECTION, &project.id).await?.is_some() {
+            return Err(exists());
+        }
+        match self.catalog.insert(PROJECTS_COLLECTION, project_document(project)).await {
+            // Another process stored that id between the check and the insert.
+            Err(PlatformError::Store(StoreError::DuplicateKey { field })) if field.as_deref() == Some("_id") => {
+                return Err(exists());
+            }
+            Err(PlatformError::Store(StoreError::DuplicateKey { field })) => {
+                let which = field.as_deref().unwrap_or("publishableKey or secretKey");
+                return Err(PlatformError::BadRequest(format!(
+                    "another project already uses this {which} (an API key hash); nothing was changed"
+                )));
+            }
+            other => other?,
+        };
+        let mut saved = Vec::new();
+        for def in &import.collections {
+            match self.put_locked(&project.id, def.clone(), PutMode::CreateOrReplace, data).await {
+                Ok(def) => saved.push(def.name),
+                Err(e) => {
+                    // Best effort: the original error is what the caller needs to see.
+                    for name in &saved {
+                        let _ =
+                            self.catalog.delete(COLLECTIONS_COLLECTION, &collection_doc_id(&project.id, name)).await;
+                    }
+                    let _ = self.catalog.delete(PROJECTS_COLLECTION, &project.id).await;
+                    let _ = self.catalog.bump_token().await;
+                    return Err(e);
+                }
+            }
+        }
+        self.committed(&project.id).await?.ok_or(PlatformError::ProjectNotFound)
     }
 
     /// Sets some top-level fields of a project's document.
