@@ -44,6 +44,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let public_url = args.social.public_url.as_deref();
     let files =
         Arc::new(crate::files::service(&args.files, &args.store, public_url, bound, platform, master_key).await?);
+    let _files_sweeper = spawn_files_sweeper(files.clone());
     let usage = Arc::new(admin_commands::FilesUsage(files.clone()));
     let admin = admin_commands::settings(store.clone(), resolver.clone(), usage, metrics, args.metrics_public).await?;
     let state = AppState::new(data, auth, mail, config, RequestLog::spawn(store)).with_admin(admin).with_files(files);
@@ -116,11 +117,16 @@ fn social_config(args: &SocialArgs, bound: SocketAddr) -> SocialConfig {
     }
 }
 
-/// How often expired sessions, codes and OAuth states are removed.
+/// How often expired sessions, codes, OAuth states and abandoned uploads are removed.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// Removes what the accounts no longer need, every [`SWEEP_EVERY`], for the server's lifetime.
-fn spawn_sweeper(accounts: Arc<Accounts>) -> tokio::task::JoinHandle<()> {
+/// Runs `sweep` with the current time in milliseconds every [`SWEEP_EVERY`], for the server's
+/// lifetime.
+fn spawn_periodic<F, Fut>(sweep: F) -> tokio::task::JoinHandle<()>
+where
+    F: Fn(i64) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(SWEEP_EVERY);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -129,9 +135,32 @@ fn spawn_sweeper(accounts: Arc<Accounts>) -> tokio::task::JoinHandle<()> {
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            sweep(now_ms).await;
+        }
+    })
+}
+
+/// Removes what the accounts no longer need.
+fn spawn_sweeper(accounts: Arc<Accounts>) -> tokio::task::JoinHandle<()> {
+    spawn_periodic(move |now_ms| {
+        let accounts = accounts.clone();
+        async move {
             match accounts.sweep(now_ms).await {
                 Ok(swept) => tracing::debug!(?swept, "swept the accounts' expired documents"),
                 Err(error) => tracing::warn!(%error, "sweeping the accounts' expired documents failed"),
+            }
+        }
+    })
+}
+
+/// Removes uploads a stopped server left unfinished, and recounts their projects' quota.
+fn spawn_files_sweeper(files: Arc<storage::Files>) -> tokio::task::JoinHandle<()> {
+    spawn_periodic(move |now_ms| {
+        let files = files.clone();
+        async move {
+            match files.sweep_abandoned_uploads(now_ms).await {
+                Ok(removed) => tracing::debug!(removed, "swept abandoned uploads"),
+                Err(error) => tracing::warn!(%error, "sweeping abandoned uploads failed"),
             }
         }
     })

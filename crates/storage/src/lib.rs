@@ -4,7 +4,8 @@
 //! signed upload URLs served by our own server (`signed`), the type decided from the bytes
 //! (`types`), uploads streamed with their size enforced as they arrive (`upload`), and the
 //! per-project quota in the shared platform store (`quota`). Direct uploads to a bucket are
-//! checked (size, type, quota) and recorded at confirmation (`confirm`).
+//! checked (size, type, quota) and recorded at confirmation (`confirm`). Uploads a stopped server
+//! left unfinished are cleaned up, and their reserved quota recounted, by `sweep`.
 //!
 //! [`Files`] holds the use cases of `/api/storage`, each returning the original's success body.
 //! Each use case acts in a [`Scope`]: the whole project for the secret key, or one user's folder
@@ -19,6 +20,7 @@ mod quota;
 mod records;
 pub mod s3;
 pub mod signed;
+pub mod sweep;
 pub mod types;
 mod upload;
 

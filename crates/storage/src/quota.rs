@@ -68,6 +68,24 @@ impl Ledger {
         }
     }
 
+    /// The project's newest version number and total (what [`Ledger::set_if_unchanged`] takes).
+    pub(crate) async fn version(&self, project_id: &str) -> Result<(u64, u64), StorageError> {
+        self.latest(project_id).await
+    }
+
+    /// Sets the project's total to `total` if no change landed since version `seen`; whether it
+    /// did (the one conditional insert of version `seen + 1`, as every change).
+    pub(crate) async fn set_if_unchanged(&self, project_id: &str, seen: u64, total: u64) -> Result<bool, StorageError> {
+        if !self.counting {
+            return Ok(true);
+        }
+        let version = seen + 1;
+        let doc = json!({
+            "_id": version_id(project_id, version), "projectId": project_id, "version": version, "used": total,
+        });
+        self.records.insert_new(LEDGER_COLLECTION, doc).await
+    }
+
     /// The bytes a project holds (and has reserved).
     pub async fn used(&self, project_id: &str) -> Result<u64, StorageError> {
         Ok(self.latest(project_id).await?.1)

@@ -67,6 +67,21 @@ impl Records {
         Ok(self.0.delete(physical, id).await?)
     }
 
+    /// Up to `limit` documents with `state` equal to `state` created before `created_before_ms`,
+    /// oldest ids first.
+    pub(crate) async fn in_state_before(
+        &self,
+        physical: &str,
+        state: &str,
+        created_before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Document>, StorageError> {
+        let mut filter = Filter::new();
+        filter.and(Condition::new(path("state")?, Op::Eq(Scalar::String(state.to_owned()))));
+        filter.and(Condition::new(path("createdAt")?, Op::Lt(Scalar::Date(created_before_ms))));
+        Ok(self.0.find(physical, filter, "_id", SortOrder::Asc, limit).await?)
+    }
+
     /// The project's document with the greatest `field` (a number), if any.
     pub(crate) async fn last_of_project(
         &self,

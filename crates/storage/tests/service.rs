@@ -211,3 +211,31 @@ async fn signed_uploads_are_bound_to_size_type_and_one_use() {
     assert_eq!(all, json!({"success": true, "deleted": 1, "provider": "internal"}));
     assert!(world.stored_files().is_empty());
 }
+
+/// A server that stops in the middle of an upload (here: the upload's future dropped after its
+/// first bytes) leaves a record, a reservation and maybe a partial object; a sweep a day later
+/// removes them and gives the reservation back, and leaves stored files counted.
+#[tokio::test]
+async fn an_upload_cut_off_mid_way_is_swept_and_its_quota_given_back() {
+    let world = World::new("abandoned");
+    let files = world.files(0, 1 << 20, 3 << 20).await;
+    let scope = Scope::project(P);
+    let kept = files.upload(&scope, "kept.png", "image/png", chunks(vec![png(1000)])).await.unwrap();
+    // First bytes, then nothing more: the upload waits for the rest until it is dropped.
+    let stalled = stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from(png(300_000)))]).chain(stream::pending());
+    let upload = files.upload(&scope, "cut.png", "image/png", Box::pin(stalled));
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(500), upload).await.is_err(), "still waiting");
+    let reserved = files.ledger().used(P).await.unwrap();
+    assert!(reserved > 1000, "the cut upload holds a reservation: {reserved}");
+
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(files.sweep_abandoned_uploads(now).await.unwrap(), 0, "not abandoned yet");
+    assert_eq!(files.ledger().used(P).await.unwrap(), reserved);
+    let a_day_later = now + storage::sweep::ABANDONED_AFTER_MS + 60_000;
+    assert_eq!(files.sweep_abandoned_uploads(a_day_later).await.unwrap(), 1);
+    assert_eq!(files.ledger().used(P).await.unwrap(), 1000, "only the stored file is counted");
+    assert_eq!(world.stored_files().len(), 1, "no partial object is left: {:?}", world.stored_files());
+    assert_eq!(files.sweep_abandoned_uploads(a_day_later).await.unwrap(), 0, "nothing left to sweep");
+    let download = files.download(kept["path"].as_str().unwrap()).await.unwrap();
+    assert_eq!(download.size, 1000, "the stored file is untouched");
+}
