@@ -9,26 +9,46 @@ use async_trait::async_trait;
 use dataplane::{ChangeKind, ChangeSink};
 use platform::{MasterKey, Platform, Project};
 use serde_json::json;
-use store::{Document, DocumentStore};
+use store::{Document, DocumentStore, SideWrites};
 use webhooks::{Action, Outbox, Registry, WebhookStore, Worker, WorkerConfig};
 
 use crate::cli::{WebhookArgs, WebhookCommand};
 use crate::stores;
 
-/// The data plane's changes into the webhooks outbox.
-struct OutboxSink(Outbox);
+/// The data plane's changes into the webhooks outbox, which is in `store` (the platform store).
+struct OutboxSink {
+    outbox: Outbox,
+    store: Arc<dyn DocumentStore>,
+}
+
+fn action(kind: ChangeKind) -> Action {
+    match kind {
+        ChangeKind::Insert => Action::Insert,
+        ChangeKind::Update => Action::Update,
+        ChangeKind::Delete => Action::Delete,
+    }
+}
 
 #[async_trait]
 impl ChangeSink for OutboxSink {
     async fn changed(&self, project: &Project, collection: &str, kind: ChangeKind, documents: &[Document]) {
-        let action = match kind {
-            ChangeKind::Insert => Action::Insert,
-            ChangeKind::Update => Action::Update,
-            ChangeKind::Delete => Action::Delete,
-        };
-        if let Err(e) = self.0.record(&project.id, collection, action, documents).await {
+        if let Err(e) = self.outbox.record(&project.id, collection, action(kind), documents).await {
             tracing::error!(error = %e, project = %project.id, collection, "writing a webhook event failed; it is lost");
         }
+    }
+
+    fn side_writes(
+        &self,
+        project: &Project,
+        collection: &str,
+        kind: ChangeKind,
+        store: &Arc<dyn DocumentStore>,
+    ) -> Option<SideWrites> {
+        // Only into the store the worker reads: not a project's own database.
+        if !Arc::ptr_eq(store, &self.store) {
+            return None;
+        }
+        self.outbox.side_writes(&project.id, collection, action(kind))
     }
 }
 
@@ -42,6 +62,7 @@ pub(crate) async fn start(
     let registry = Arc::new(Registry::open(store.clone()).await.map_err(|e| anyhow::anyhow!("loading webhooks: {e}"))?);
     let _refresh = registry.spawn_refresh();
     let outbox = Outbox::open(store.clone(), registry).await.map_err(|e| anyhow::anyhow!("opening the outbox: {e}"))?;
+    let sink_store = store.clone();
     if args.webhook_allow_private_targets {
         tracing::warn!("webhooks may reach loopback, private and link-local addresses");
     }
@@ -57,7 +78,7 @@ pub(crate) async fn start(
         .await
         .map_err(|e| anyhow::anyhow!("indexing the delivery log: {e}"))?;
     let _worker = Arc::new(Worker::new(store, key, config)).spawn();
-    Ok(Arc::new(OutboxSink(outbox)))
+    Ok(Arc::new(OutboxSink { outbox, store: sink_store }))
 }
 
 /// `urbackend webhook add|list|deliveries|remove`.

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use query::{Filter, ListQuery};
 use rls_core::{AggregatePlan, DocId, ReadScope, WriteScope};
 use serde_json::Value;
-use store::{CollectionSpec, Document, DocumentStore, Page, StoreError, UniqueIndex};
+use store::{Change, Changed, CollectionSpec, Document, DocumentStore, Page, SideWrites, StoreError, UniqueIndex};
 
 use crate::telemetry::store_operation;
 
@@ -72,6 +72,15 @@ impl DocumentStore for TimedStore {
 
     async fn delete(&self, coll: &CollectionSpec<'_>, scope: &WriteScope) -> Result<Option<Document>, StoreError> {
         timed("delete", self.0.delete(coll, scope)).await
+    }
+
+    async fn write_with(
+        &self,
+        coll: &CollectionSpec<'_>,
+        change: Change<'_>,
+        side: &SideWrites,
+    ) -> Result<Changed, StoreError> {
+        timed("write_with", self.0.write_with(coll, change, side)).await
     }
 
     async fn exists(&self, coll: &CollectionSpec<'_>, id: &DocId) -> Result<bool, StoreError> {

@@ -10,9 +10,9 @@ use rls_core::{
     Denial, InsertGrant, WriteScope, authorize_bulk_insert, authorize_delete, authorize_insert, authorize_update,
 };
 use serde_json::Value;
-use store::Document;
+use store::{Change, Changed, Document};
 
-use crate::{Access, ChangeKind, DataError, DataPlane, Placed, Resolved};
+use crate::{Access, DataError, DataPlane, Placed, Resolved};
 
 impl DataPlane {
     /// `POST /api/data/:collection`: inserts one document and returns it as stored.
@@ -22,13 +22,11 @@ impl DataPlane {
         refuse_rejected_token(access, &grant)?;
         let def = resolved.def()?;
         let docs = validated(def, grant).map_err(|(_, e)| e)?;
-        let stored = self.insert_validated(access, def, docs).await?;
-        let doc = stored
+        let stored = self.insert_validated(access, collection, def, docs).await?;
+        stored
             .into_iter()
             .next()
-            .ok_or_else(|| DataError::Store(store::StoreError::Internal("insert returned nothing".into())))?;
-        self.announce(access.project, collection, ChangeKind::Insert, std::slice::from_ref(&doc)).await;
-        Ok(doc)
+            .ok_or_else(|| DataError::Store(store::StoreError::Internal("insert returned nothing".into())))
     }
 
     /// `POST /api/data/:collection/bulk`: inserts 1–100 documents, all or nothing, every item
@@ -45,19 +43,22 @@ impl DataPlane {
             }
             other => other,
         })?;
-        let stored = self.insert_validated(access, def, docs).await?;
-        self.announce(access.project, collection, ChangeKind::Insert, &stored).await;
-        Ok(stored.len())
+        Ok(self.insert_validated(access, collection, def, docs).await?.len())
     }
 
+    /// Inserts validated documents (announced as inserts) and returns them as stored.
     async fn insert_validated(
         &self,
         access: &Access<'_>,
+        collection: &str,
         def: &CollectionDef,
         docs: Vec<Document>,
     ) -> Result<Vec<Document>, DataError> {
         let placed = self.place(access.project, def).await?;
-        Ok(placed.store.insert(&placed.spec(), docs).await?)
+        match self.apply(access.project, collection, &placed.store, &placed.spec(), Change::Insert(docs)).await? {
+            Changed::Inserted(stored) => Ok(stored),
+            _ => Err(DataError::Store(store::StoreError::Internal("an insert wrote something else".into()))),
+        }
     }
 
     /// `PUT`/`PATCH /api/data/:collection/:id`: merges the body into the document and returns it.
@@ -78,12 +79,11 @@ impl DataPlane {
             }
         }
         let placed = self.place(access.project, def).await?;
-        match placed.store.update(&placed.spec(), &grant.scope, &set).await? {
-            Some(doc) => {
-                self.announce(access.project, collection, ChangeKind::Update, std::slice::from_ref(&doc)).await;
-                Ok(doc)
-            }
-            None => Err(miss(&placed, &grant.scope).await?),
+        let change = Change::Update { scope: &grant.scope, set: &set };
+        match self.apply(access.project, collection, &placed.store, &placed.spec(), change).await? {
+            Changed::Updated(Some(doc)) => Ok(doc),
+            Changed::Updated(None) => Err(miss(&placed, &grant.scope).await?),
+            _ => Err(DataError::Store(store::StoreError::Internal("an update wrote something else".into()))),
         }
     }
 
@@ -93,12 +93,13 @@ impl DataPlane {
         let scope = authorize_delete(&access.caller(), &resolved.target(), id)?;
         let def = resolved.def()?;
         let placed = self.place(access.project, def).await?;
-        match placed.store.delete(&placed.spec(), &scope).await? {
-            Some(doc) => {
-                self.announce(access.project, collection, ChangeKind::Delete, std::slice::from_ref(&doc)).await;
-                Ok(doc)
-            }
-            None => Err(miss(&placed, &scope).await?),
+        match self
+            .apply(access.project, collection, &placed.store, &placed.spec(), Change::Delete { scope: &scope })
+            .await?
+        {
+            Changed::Deleted(Some(doc)) => Ok(doc),
+            Changed::Deleted(None) => Err(miss(&placed, &scope).await?),
+            _ => Err(DataError::Store(store::StoreError::Internal("a delete wrote something else".into()))),
         }
     }
 }

@@ -77,7 +77,7 @@ use query::{Filter, ListQuery};
 use rls_core::{AggregatePlan, DocId, ReadScope, WriteScope};
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
-use store::{CollectionSpec, Document, DocumentStore, Page, StoreError, UniqueIndex};
+use store::{Change, Changed, CollectionSpec, Document, DocumentStore, Page, SideWrites, StoreError, UniqueIndex};
 
 use crate::pool::{Readers, Role};
 use crate::sql::Sql;
@@ -322,6 +322,56 @@ impl DocumentStore for SqliteStore {
         let target = write_target(scope);
         let physical = coll.physical.to_owned();
         self.write(move |conn| ops::delete(conn, &physical, &target)).await
+    }
+
+    async fn write_with(
+        &self,
+        coll: &CollectionSpec<'_>,
+        change: Change<'_>,
+        side: &SideWrites,
+    ) -> Result<Changed, StoreError> {
+        let now = store::now_timestamp();
+        let physical = coll.physical.to_owned();
+        let side = side.clone();
+        // The change and its side documents run as one request of the writer: one savepoint,
+        // so both stand or neither does.
+        let with_side = move |conn: &rusqlite::Connection, written: &[Document]| -> Result<(), StoreError> {
+            let extra = written.iter().flat_map(|doc| (side.build)(doc)).map(|d| prepare_insert(d, &now));
+            let extra = extra.collect::<Result<Vec<_>, _>>()?;
+            if extra.is_empty() { Ok(()) } else { ops::insert(conn, &side.physical, &extra) }
+        };
+        match change {
+            Change::Insert(docs) => {
+                let stamp = store::now_timestamp();
+                let docs = docs.into_iter().map(|d| prepare_insert(d, &stamp)).collect::<Result<Vec<_>, _>>()?;
+                self.write(move |conn| {
+                    ops::insert(conn, &physical, &docs)?;
+                    with_side(conn, &docs)?;
+                    Ok(Changed::Inserted(docs))
+                })
+                .await
+            }
+            Change::Update { scope, set } => {
+                let target = write_target(scope);
+                let set_json = Value::Object(update::prepare_set(set, &target.id)?).to_string();
+                let stamp = store::now_timestamp();
+                self.write(move |conn| {
+                    let updated = ops::update(conn, &physical, &target, &set_json, &stamp)?;
+                    with_side(conn, updated.as_slice())?;
+                    Ok(Changed::Updated(updated))
+                })
+                .await
+            }
+            Change::Delete { scope } => {
+                let target = write_target(scope);
+                self.write(move |conn| {
+                    let deleted = ops::delete(conn, &physical, &target)?;
+                    with_side(conn, deleted.as_slice())?;
+                    Ok(Changed::Deleted(deleted))
+                })
+                .await
+            }
+        }
     }
 
     async fn exists(&self, coll: &CollectionSpec<'_>, id: &DocId) -> Result<bool, StoreError> {

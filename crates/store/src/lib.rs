@@ -32,6 +32,8 @@ mod reserved;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use query::{Filter, ListQuery, Schema};
 use rls_core::{AggregatePlan, DocId, ReadScope, WriteScope};
@@ -74,6 +76,56 @@ impl UniqueIndex {
     /// The index name, `unique_<field>_1`.
     pub fn name(&self) -> String {
         format!("unique_{}_1", self.field)
+    }
+}
+
+/// One data change, for [`DocumentStore::write_with`].
+#[derive(Debug)]
+pub enum Change<'a> {
+    /// [`DocumentStore::insert`] of these documents.
+    Insert(Vec<Document>),
+    /// [`DocumentStore::update`] of the document the scope designates.
+    Update {
+        /// Which document (and whose).
+        scope: &'a WriteScope,
+        /// What to merge into it.
+        set: &'a Document,
+    },
+    /// [`DocumentStore::delete`] of the document the scope designates.
+    Delete {
+        /// Which document (and whose).
+        scope: &'a WriteScope,
+    },
+}
+
+/// What a [`Change`] wrote: the inserted documents, or the updated or deleted one (`None` when
+/// the scope designated none; then nothing was written at all).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Changed {
+    /// The documents as stored.
+    Inserted(Vec<Document>),
+    /// The document as updated.
+    Updated(Option<Document>),
+    /// The document as it was.
+    Deleted(Option<Document>),
+}
+
+/// Turns one document a change wrote into the documents to write with it.
+pub type SideBuilder = Arc<dyn Fn(&Document) -> Vec<Document> + Send + Sync>;
+
+/// Documents to insert into another collection of the same store together with a change (the
+/// webhooks outbox): `build` turns each document the change wrote into the documents to add.
+#[derive(Clone)]
+pub struct SideWrites {
+    /// The collection they go to.
+    pub physical: String,
+    /// The documents for one written document.
+    pub build: SideBuilder,
+}
+
+impl std::fmt::Debug for SideWrites {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SideWrites").field("physical", &self.physical).finish_non_exhaustive()
     }
 }
 
@@ -120,6 +172,19 @@ pub trait DocumentStore: Send + Sync + 'static {
 
     /// Deletes the one document the scope designates, in one operation; returns it, or `None`.
     async fn delete(&self, coll: &CollectionSpec<'_>, scope: &WriteScope) -> Result<Option<Document>, StoreError>;
+
+    /// Applies `change` and inserts the side documents built from what it wrote, in one atomic
+    /// operation: both stand or neither does. Backends that cannot answer
+    /// [`StoreError::Unsupported`] (the default), and the caller writes the two separately.
+    async fn write_with(
+        &self,
+        coll: &CollectionSpec<'_>,
+        change: Change<'_>,
+        side: &SideWrites,
+    ) -> Result<Changed, StoreError> {
+        let _ = (coll, change, side);
+        Err(StoreError::Unsupported("atomic side writes".to_owned()))
+    }
 
     /// Whether a document with this id exists at all (only to choose between 403 and 404 after a
     /// scoped write missed, where rls-core says the caller may know).

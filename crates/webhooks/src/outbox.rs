@@ -1,18 +1,20 @@
-//! The durable outbox: [`Outbox::record`] turns one data change into one event document per
-//! matching webhook in `_urbackend_webhook_events`, with the exact body that will be sent (spec
-//! §11.2) and `finalStatus: "pending"`, due at once.
+//! The durable outbox: one event document per changed document and matching webhook in
+//! `_urbackend_webhook_events`, with the exact body that will be sent (spec §11.2) and
+//! `finalStatus: "pending"`, due at once.
 //!
-//! The data plane awaits it after the store acknowledged the change and before the HTTP answer
-//! is sent, so an answered change has its events stored. The store has no transaction across
-//! collections: the event is written in the same request, after the change, and a crash between
-//! the two loses that event (the change stays). A failure to write the event is logged and does
-//! not fail the request, as in the original (the change has happened).
+//! Where the project's data is in the store the outbox is in and the store writes atomically
+//! (the embedded store), [`Outbox::side_writes`] hands the events to the store, which writes them
+//! in the same operation as the change: both stand or neither does, so no event is lost when
+//! the server stops. Elsewhere (a MongoDB store, a project's own database) the data plane awaits
+//! [`Outbox::record`] after the store acknowledged the change and before the HTTP answer is sent;
+//! a crash between the two loses that event (the change stays), and a failure to write it is
+//! logged and does not fail the request, as in the original (the change has happened).
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use store::{Document, DocumentStore, new_object_id, now_timestamp};
+use store::{Document, DocumentStore, SideBuilder, SideWrites, new_object_id, now_timestamp};
 
 use crate::config::{Action, Registry};
 use crate::system::{SystemStore, object};
@@ -61,31 +63,49 @@ impl Outbox {
         action: Action,
         documents: &[Document],
     ) -> Result<usize, WebhookError> {
-        let hooks = self.registry.matching(project_id, collection, action);
+        let Some(events) = self.events(project_id, collection, action) else { return Ok(0) };
+        let written: Vec<Document> = documents.iter().flat_map(|doc| events(doc)).collect();
+        let count = written.len();
+        self.system.insert_many(EVENTS_COLLECTION, written).await?;
+        Ok(count)
+    }
+
+    /// The events to write with a change, for the store to write in the same operation as the
+    /// change ([`store::DocumentStore::write_with`]); `None` when no webhook wants it.
+    pub fn side_writes(&self, project_id: &str, collection: &str, action: Action) -> Option<SideWrites> {
+        let events = self.events(project_id, collection, action)?;
+        Some(SideWrites { physical: EVENTS_COLLECTION.to_owned(), build: events })
+    }
+
+    /// What turns one changed document into its event documents (one per matching webhook,
+    /// due at once), or `None` when no webhook of the project wants the change.
+    fn events(&self, project_id: &str, collection: &str, action: Action) -> Option<SideBuilder> {
+        let hooks: Vec<String> =
+            self.registry.matching(project_id, collection, action).into_iter().map(|hook| hook.id).collect();
         if hooks.is_empty() {
-            return Ok(0);
+            return None;
         }
-        let timestamp = now_timestamp();
-        let due = now_ms();
-        let mut events = Vec::with_capacity(documents.len() * hooks.len());
-        for document in documents {
-            let body = payload(project_id, collection, action, document, &timestamp);
-            for hook in &hooks {
-                events.push(object(json!({
-                    "_id": new_object_id(),
-                    "webhookId": hook.id,
-                    "projectId": project_id,
-                    "event": format!("{collection}.{}", action.as_str()),
-                    "body": body,
-                    "attempts": 0,
-                    "finalStatus": "pending",
-                    "nextAttemptAt": due,
-                })));
-            }
-        }
-        let written = events.len();
-        self.system.insert_many(EVENTS_COLLECTION, events).await?;
-        Ok(written)
+        let (project_id, collection) = (project_id.to_owned(), collection.to_owned());
+        let event = format!("{collection}.{}", action.as_str());
+        Some(Arc::new(move |document: &Document| {
+            let body = payload(&project_id, &collection, action, document, &now_timestamp());
+            let due = now_ms();
+            hooks
+                .iter()
+                .map(|hook| {
+                    object(json!({
+                        "_id": new_object_id(),
+                        "webhookId": hook,
+                        "projectId": project_id,
+                        "event": event,
+                        "body": body,
+                        "attempts": 0,
+                        "finalStatus": "pending",
+                        "nextAttemptAt": due,
+                    }))
+                })
+                .collect()
+        }))
     }
 }
 

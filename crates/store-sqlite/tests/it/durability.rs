@@ -117,3 +117,66 @@ fn acknowledged_writes_survive_a_crash() {
         assert_eq!(store.count(&coll, &ReadScope::All, &query::Filter::new()).await.unwrap(), 64);
     });
 }
+
+/// A change and its side documents (the webhooks outbox) are one operation: when the side
+/// documents cannot be written, the change is not made either; otherwise both are there.
+#[tokio::test]
+async fn a_change_and_its_side_documents_stand_or_fall_together() {
+    use std::sync::Arc;
+    use store::{Change, Changed, SideWrites};
+
+    let dir = TempDir::new("side-writes");
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let schema = Schema::new();
+    let coll = CollectionSpec { physical: "p1_posts", schema: &schema };
+    let outbox = CollectionSpec { physical: "_outbox", schema: &schema };
+    let taken = "65a0c0de0000000a0000000b";
+    store.insert(&outbox, vec![doc(json!({"_id": taken}))]).await.unwrap();
+    let event = |id: Option<&'static str>| SideWrites {
+        physical: "_outbox".to_owned(),
+        build: Arc::new(move |written: &store::Document| {
+            let mut event = doc(json!({"of": written["_id"], "title": written["title"]}));
+            if let Some(id) = id {
+                event.insert("_id".to_owned(), json!(id));
+            }
+            vec![event]
+        }),
+    };
+    async fn count(store: &SqliteStore, spec: &CollectionSpec<'_>) -> u64 {
+        store.count(spec, &ReadScope::All, &query::Filter::new()).await.unwrap()
+    }
+
+    // The side document's id is taken: the insert is refused and nothing is written.
+    let refused = store.write_with(&coll, Change::Insert(vec![doc(json!({"title": "a"}))]), &event(Some(taken))).await;
+    assert!(matches!(refused, Err(StoreError::DuplicateKey { .. })), "{refused:?}");
+    assert_eq!((count(&store, &coll).await, count(&store, &outbox).await), (0, 1));
+
+    // Insert, update and delete with their events.
+    let Changed::Inserted(stored) =
+        store.write_with(&coll, Change::Insert(vec![doc(json!({"title": "a"}))]), &event(None)).await.unwrap()
+    else {
+        panic!("an insert answers Inserted")
+    };
+    let id = stored[0]["_id"].as_str().unwrap().to_owned();
+    let scope = rls_core::authorize_delete(
+        &rls_core::Caller::secret(),
+        &rls_core::Target::existing("posts", &rls_core::RlsConfig::default()),
+        &id,
+    )
+    .unwrap();
+    let set = doc(json!({"title": "b"}));
+    let updated = store.write_with(&coll, Change::Update { scope: &scope, set: &set }, &event(None)).await.unwrap();
+    assert!(matches!(&updated, Changed::Updated(Some(d)) if d["title"] == json!("b")), "{updated:?}");
+    // A refused side write undoes the update too.
+    let set = doc(json!({"title": "c"}));
+    let refused = store.write_with(&coll, Change::Update { scope: &scope, set: &set }, &event(Some(taken))).await;
+    assert!(refused.is_err());
+    let now = store.get(&coll, &DocId::parse(&id).unwrap(), &ReadScope::All).await.unwrap().unwrap();
+    assert_eq!(now["title"], json!("b"), "the refused update left the document as it was");
+    let deleted = store.write_with(&coll, Change::Delete { scope: &scope }, &event(None)).await.unwrap();
+    assert!(matches!(deleted, Changed::Deleted(Some(_))));
+    // A change that designates nothing writes no side document.
+    let missed = store.write_with(&coll, Change::Delete { scope: &scope }, &event(None)).await.unwrap();
+    assert_eq!(missed, Changed::Deleted(None));
+    assert_eq!((count(&store, &coll).await, count(&store, &outbox).await), (0, 4), "the taken one and three events");
+}
