@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use platform::{Project, StoreResolver};
-use query::{Condition, FieldPath, Filter, ListQuery, ObjectIdHex, Op, Pagination, Scalar, Schema, SortKey, SortOrder};
+use query::{Condition, FieldPath, Filter, ListQuery, ObjectIdHex, Op, Scalar, Schema, SortKey, SortOrder};
 use rls_core::ReadScope;
 use serde_json::Value;
 use store::{CollectionSpec, DocumentStore, StoreError};
@@ -115,15 +115,7 @@ impl Analytics {
             if let Some(last) = &after {
                 filter.and(Condition::new(id_path.clone(), Op::Gt(Scalar::ObjectId(last.clone()))));
             }
-            let query = ListQuery {
-                filter,
-                sort: vec![SortKey { path: id_path.clone(), order: SortOrder::Asc }],
-                pagination: Pagination::Offset { page: 1, limit: PAGE },
-                projection: None,
-                populate: Vec::new(),
-                count: false,
-                meta: None,
-            };
+            let query = ListQuery::first(filter, vec![SortKey { path: id_path.clone(), order: SortOrder::Asc }], PAGE);
             let page = self.platform_store.find(&spec, &ReadScope::All, &query).await?;
             let next =
                 page.items.last().and_then(|d| d.get("_id")).and_then(Value::as_str).and_then(ObjectIdHex::parse);

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use platform::{CollectionDef, FieldKind, Project, StoreResolver};
-use query::{Condition, FieldPath, Filter, ListQuery, Op, Pagination, Scalar, Schema};
+use query::{Condition, FieldPath, Filter, ListQuery, Op, Scalar, Schema};
 use rls_core::{DocId, ReadScope};
 use serde_json::Value;
 use store::{CollectionSpec, Document, DocumentStore, StoreError};
@@ -94,15 +94,7 @@ impl Users {
     pub(crate) async fn find_one(&self, field: &str, value: &str) -> Result<Option<Document>, AuthError> {
         let mut filter = Filter::new();
         filter.and(Condition::new(path(field)?, Op::Eq(Scalar::String(value.to_owned()))));
-        let query = ListQuery {
-            filter,
-            sort: Vec::new(),
-            pagination: Pagination::Offset { page: 1, limit: 1 },
-            projection: None,
-            populate: Vec::new(),
-            count: false,
-            meta: None,
-        };
+        let query = ListQuery::first(filter, Vec::new(), 1);
         Ok(self.store.find(&self.spec(), &ReadScope::All, &query).await?.items.into_iter().next())
     }
 

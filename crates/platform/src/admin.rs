@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use query::{Condition, FieldPath, Filter, ListQuery, Op, Pagination, Scalar, Schema};
+use query::{Condition, FieldPath, Filter, ListQuery, Op, Scalar, Schema};
 use rls_core::{Caller, ReadScope, RlsConfig, Target};
 use serde_json::Value;
 use store::{CollectionSpec, Document, DocumentStore};
@@ -75,15 +75,7 @@ impl AdminTokens {
         let field = FieldPath::new("tokenHash").map_err(|e| PlatformError::Internal(e.to_string()))?;
         let mut filter = Filter::new();
         filter.and(Condition::new(field, Op::Eq(Scalar::String(hash.clone()))));
-        let query = ListQuery {
-            filter,
-            sort: Vec::new(),
-            pagination: Pagination::Offset { page: 1, limit: 1 },
-            projection: None,
-            populate: Vec::new(),
-            count: false,
-            meta: None,
-        };
+        let query = ListQuery::first(filter, Vec::new(), 1);
         let page = self.store.find(&self.spec(), &ReadScope::All, &query).await?;
         Ok(page.items.iter().filter_map(|d| d.get("tokenHash").and_then(Value::as_str)).any(|h| hashes_equal(h, &hash)))
     }

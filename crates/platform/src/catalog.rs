@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use query::{Condition, FieldPath, Filter, ListQuery, ObjectIdHex, Op, Pagination, Scalar, Schema, SortKey, SortOrder};
+use query::{Condition, FieldPath, Filter, ListQuery, ObjectIdHex, Op, Scalar, Schema, SortKey, SortOrder};
 use rls_core::ReadScope;
 use serde_json::Value;
 use store::{CollectionSpec, Document, DocumentStore, ReservedStore, StoreError, UniqueIndex};
@@ -126,15 +126,7 @@ impl Catalog {
                 let last = ObjectIdHex::parse(last).ok_or_else(|| internal("stored _id is not an ObjectId"))?;
                 filter.and(Condition::new(id_path.clone(), Op::Gt(Scalar::ObjectId(last))));
             }
-            let query = ListQuery {
-                filter,
-                sort: vec![SortKey { path: id_path.clone(), order: SortOrder::Asc }],
-                pagination: Pagination::Offset { page: 1, limit: PAGE },
-                projection: None,
-                populate: Vec::new(),
-                count: false,
-                meta: None,
-            };
+            let query = ListQuery::first(filter, vec![SortKey { path: id_path.clone(), order: SortOrder::Asc }], PAGE);
             let page = self.store.find(&self.spec(physical), &ReadScope::All, &query).await?;
             let next = page.items.last().and_then(|d| d.get("_id")).and_then(Value::as_str).map(str::to_owned);
             let more = page.has_more && next.is_some() && next != after;

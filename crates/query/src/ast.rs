@@ -262,6 +262,21 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// The first `limit` documents matching `filter` in `sort` order: no projection, no
+    /// populate, no count (the query the server's own lookups and scans make).
+    #[must_use]
+    pub fn first(filter: Filter, sort: Vec<SortKey>, limit: u32) -> ListQuery {
+        ListQuery {
+            filter,
+            sort,
+            pagination: Pagination::Offset { page: 1, limit },
+            projection: None,
+            populate: Vec::new(),
+            count: false,
+            meta: None,
+        }
+    }
+
     /// Narrows the query with a mandatory equality (the RLS scope, e.g. `userId == caller`).
     /// Conditions only ever AND, so nothing in the client's query can widen it.
     pub fn restrict(&mut self, path: FieldPath, value: Scalar) -> &mut Self {

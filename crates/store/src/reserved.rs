@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use query::{FieldPath, Filter, ListQuery, Pagination, Schema, SortKey, SortOrder};
+use query::{FieldPath, Filter, ListQuery, Schema, SortKey, SortOrder};
 use rls_core::{Caller, DocId, ReadScope, RlsConfig, Target, WriteScope};
 use serde_json::Value;
 
@@ -98,15 +98,11 @@ impl ReservedStore {
         order: SortOrder,
         limit: u32,
     ) -> Result<Vec<Document>, StoreError> {
-        let query = ListQuery {
+        let query = ListQuery::first(
             filter,
-            sort: vec![SortKey { path: path(order_by)?, order }, SortKey { path: path("_id")?, order }],
-            pagination: Pagination::Offset { page: 1, limit },
-            projection: None,
-            populate: Vec::new(),
-            count: false,
-            meta: None,
-        };
+            vec![SortKey { path: path(order_by)?, order }, SortKey { path: path("_id")?, order }],
+            limit,
+        );
         Ok(self.store.find(&self.spec(physical), &ReadScope::All, &query).await?.items)
     }
 
