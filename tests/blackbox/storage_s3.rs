@@ -90,6 +90,7 @@ fn exercise(s3: &S3Service, bucket: &str, public: &str, provider: &str, owner: &
     }
     let object = s3.object(bucket, &path);
     assert_eq!((object.status, object.bytes.as_slice()), (200, png(1000).as_slice()));
+    assert_eq!(object.content_type.as_deref(), Some("image/png"));
     // The returned URL is the object's (read as the owner: public access is the bucket's policy).
     let served = urbackend_tests::s3_get(&url);
     assert_eq!((served.status, served.bytes.as_slice()), (200, png(1000).as_slice()));
@@ -128,7 +129,10 @@ fn exercise(s3: &S3Service, bucket: &str, public: &str, provider: &str, owner: &
         json!({"message": "File uploaded successfully", "url": format!("{public}/{multipart_path}"),
             "path": multipart_path, "provider": provider})
     );
-    assert_eq!(s3.object(bucket, &multipart_path).bytes, png(3000));
+    let object = s3.object(bucket, &multipart_path);
+    assert_eq!(object.bytes, png(3000));
+    // The bucket serves it with the type decided from its bytes.
+    assert_eq!(object.content_type.as_deref(), Some("image/png"));
     let too_big = upload(owner.server, owner.key, "big.png", "image/png", &png(5000));
     assert_eq!(too_big.status, 413);
 

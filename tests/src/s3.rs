@@ -28,6 +28,8 @@ pub struct Object {
     pub status: u16,
     /// The body.
     pub bytes: Vec<u8>,
+    /// The `Content-Type` the service serves it with.
+    pub content_type: Option<String>,
 }
 
 fn python() -> String {
@@ -53,9 +55,10 @@ pub fn get(url: &str) -> Object {
         Err(error) => panic!("GET {url}: {error}"),
     };
     let status = response.status();
+    let content_type = response.header("content-type").map(str::to_owned);
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes).expect("reading the object");
-    Object { status, bytes }
+    Object { status, bytes, content_type }
 }
 
 impl S3Service {

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use object_store::ObjectStore;
+use object_store::{Attribute, Attributes, ObjectStore, PutMultipartOptions};
 
 use crate::error::StorageError;
 use crate::quota::Ledger;
@@ -63,6 +63,17 @@ impl Backend {
             "_id": derived_id(path), "projectId": project_id, "path": path, "state": "uploading",
             "provider": self.provider,
         })
+    }
+
+    /// How an object of `content_type` is written: a bucket serves objects itself, so it is
+    /// told their type; the local directory keeps no attributes (this server serves its files
+    /// with the type of their record).
+    pub(crate) fn put_options(&self, content_type: &str) -> PutMultipartOptions {
+        let mut attributes = Attributes::new();
+        if let Kind::S3(_) = self.kind {
+            attributes.insert(Attribute::ContentType, content_type.to_owned().into());
+        }
+        PutMultipartOptions { attributes, ..PutMultipartOptions::default() }
     }
 
     /// The public URL of an object.

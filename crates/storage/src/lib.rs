@@ -188,7 +188,7 @@ impl Files {
             if !backend.ledger.fits(project_id, size).await? {
                 return Err(StorageError::InternalLimit);
             }
-            let signed_url = bucket.presigned_put(&path, self.config.upload_url_ttl_seconds).await?;
+            let signed_url = bucket.presigned_put(&path, content_type, self.config.upload_url_ttl_seconds).await?;
             return Ok(json!({"signedUrl": signed_url, "filePath": path}));
         }
         if !backend.ledger.fits(project_id, size).await? {
@@ -244,7 +244,7 @@ impl Files {
             allowed: &self.config.allowed_types,
             reserved: max,
         };
-        let written = upload::write(&*backend.objects, &backend.ledger, &grant.project_id, &path, body, limits).await;
+        let written = upload::write(&backend, &grant.project_id, &path, body, limits).await;
         self.finish(&backend, &grant.project_id, &grant.path, written).await?;
         Ok(json!({"message": "Upload complete", "path": grant.path}))
     }
@@ -265,7 +265,7 @@ impl Files {
             return Err(StorageError::Internal(format!("fresh path {path} taken")));
         }
         let object = Path::from(path);
-        let result = upload::write(&*backend.objects, &backend.ledger, project_id, &object, body, limits).await;
+        let result = upload::write(backend, project_id, &object, body, limits).await;
         self.finish(backend, project_id, path, result).await
     }
 

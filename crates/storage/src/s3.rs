@@ -5,8 +5,9 @@
 //! (`<public URL host>/<path>`, else `<endpoint>/<bucket>/<path>`, else the AWS virtual-host form
 //! `https://<bucket>.s3.<region>.amazonaws.com/<path>`, as the original).
 //!
-//! A presigned `PUT` binds the method, the object path and the expiry only: not the size nor the
-//! content type. Both are checked at `upload-confirm`, which deletes an object that fails them.
+//! A presigned `PUT` binds the method, the object path, the expiry and the `Content-Type`; not
+//! the size. Size and type (from the bytes) are checked at `upload-confirm`, which deletes an
+//! object that fails them.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,7 +15,8 @@ use std::time::Duration;
 
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
-use object_store::signer::{Method, Signer};
+use object_store::signer::{Method, SignedUrlOptions, Signer};
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
 use crate::error::StorageError;
 
@@ -109,10 +111,23 @@ impl S3Bucket {
         format!("{}/{path}", self.public_base)
     }
 
-    /// A presigned `PUT` URL of an object, valid for `ttl_seconds`.
-    pub async fn presigned_put(&self, path: &str, ttl_seconds: i64) -> Result<String, StorageError> {
+    /// A presigned `PUT` URL of an object, valid for `ttl_seconds`, bound to `content_type`: the
+    /// bucket refuses the upload unless it carries exactly that `Content-Type` (both official
+    /// SDKs send the type they asked for), so an object cannot be served with a type other than
+    /// the one the request declared. The size cannot be bound in a presigned URL; the
+    /// confirmation checks it.
+    pub async fn presigned_put(
+        &self,
+        path: &str,
+        content_type: &str,
+        ttl_seconds: i64,
+    ) -> Result<String, StorageError> {
         let ttl = Duration::from_secs(u64::try_from(ttl_seconds.max(1)).unwrap_or(1));
-        let url = self.store.signed_url(Method::PUT, &Path::from(path), ttl).await?;
+        let value = HeaderValue::from_str(content_type.trim())
+            .map_err(|_| StorageError::BadRequest("filename, contentType, and size are required."))?;
+        let mut options = SignedUrlOptions::default();
+        options.signed_headers.insert(CONTENT_TYPE, value);
+        let url = self.store.signed_url_opts(Method::PUT, &Path::from(path), ttl, &options).await?;
         Ok(url.to_string())
     }
 }
@@ -153,9 +168,10 @@ mod tests {
     async fn presigned_urls_are_path_style_and_expire() {
         let mut s = settings();
         s.endpoint = Some("http://127.0.0.1:9000".into());
-        let url = s.build().unwrap().presigned_put("p/u_a.png", 600).await.unwrap();
+        let url = s.build().unwrap().presigned_put("p/u_a.png", "image/png", 600).await.unwrap();
         assert!(url.starts_with("http://127.0.0.1:9000/files/p/u_a.png?"), "{url}");
         assert!(url.contains("X-Amz-Expires=600") && url.contains("X-Amz-Signature="), "{url}");
+        assert!(url.contains("X-Amz-SignedHeaders=content-type%3Bhost"), "the type is bound: {url}");
         assert!(!url.contains("wJalr"), "{url}");
     }
 }

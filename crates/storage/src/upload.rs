@@ -1,15 +1,16 @@
 //! Streaming an upload into the object store: the type is decided on the first bytes before
 //! anything is written, every chunk is counted against the size limit as it arrives (the upload
 //! is aborted, and nothing stored, at the first byte too many: the body is never buffered whole),
-//! and quota is reserved ahead of the bytes in steps.
+//! and quota is reserved ahead of the bytes in steps. A bucket is told the type it is to serve
+//! the object with.
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 
+use crate::backend::Backend;
 use crate::error::StorageError;
-use crate::quota::Ledger;
 use crate::types::{SNIFF_BYTES, decide};
 
 /// Quota is reserved ahead of the bytes in steps of this size.
@@ -45,8 +46,7 @@ pub(crate) struct Failed {
 
 /// Streams `body` to `path`.
 pub(crate) async fn write<S, E>(
-    store: &dyn ObjectStore,
-    ledger: &Ledger,
+    backend: &Backend,
     project_id: &str,
     path: &Path,
     mut body: S,
@@ -86,7 +86,8 @@ where
     }
     let content_type = decide(limits.declared, &head, limits.allowed).map_err(|e| fail(e, reserved))?;
     // 2. The object, written as the bytes arrive.
-    let upload = store.put_multipart(path).await.map_err(|e| fail(e.into(), reserved))?;
+    let options = backend.put_options(&content_type);
+    let upload = backend.objects.put_multipart_opts(path, options).await.map_err(|e| fail(e.into(), reserved))?;
     let mut writer = WriteMultipart::new(upload);
     let mut written: u64 = 0;
     let mut pending = pending.into_iter();
@@ -106,7 +107,7 @@ where
         }
         if written > reserved {
             let step = (written - reserved).max(RESERVE_STEP).min(limits.max.saturating_sub(reserved));
-            if let Err(e) = ledger.reserve(project_id, step).await {
+            if let Err(e) = backend.ledger.reserve(project_id, step).await {
                 return abort(writer, fail(e, reserved)).await;
             }
             reserved += step;
