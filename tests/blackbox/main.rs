@@ -16,6 +16,7 @@ mod import;
 mod lifecycle;
 mod mail;
 mod matrix;
+mod operators;
 mod queries;
 mod schemas;
 mod sdk;

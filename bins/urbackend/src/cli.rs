@@ -50,6 +50,9 @@ pub(crate) enum Command {
     /// Operator credentials.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// A project's end users: list, delete.
+    #[command(subcommand)]
+    User(crate::user_commands::UserCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -351,8 +354,21 @@ pub(crate) enum ProjectCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Replace one of the project's API keys and print the new one (`{"projectId": …, "key": …}`,
+    /// shown this once); the old key is refused at once by running servers (within a second).
+    RotateKey {
+        /// The project id.
+        #[arg(long, env = "URBACKEND_PROJECT")]
+        project: String,
+        /// Which key: `publishable` or `secret`.
+        #[arg(long, value_parser = ["publishable", "secret"])]
+        key: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Sign an end-user access token with the project's secret (for tests and scripts; prints
-    /// `{"token": …}`). Whoever can reach the store can already do this.
+    /// `{"token": …}`). Whoever can reach the store can already do this. In a project with a
+    /// `users` collection servers accept it only while that user exists.
     Token {
         /// The project id.
         #[arg(long, env = "URBACKEND_PROJECT")]

@@ -9,13 +9,14 @@ use platform::{CollectionDef, CreateOptions, Platform};
 use serde_json::json;
 
 use crate::cli::{Cli, CollectionCommand, Command, ProjectCommand, PutArgs};
-use crate::{admin_commands, files, import_commands, mail_commands, serve, stores, webhook_commands};
+use crate::{admin_commands, files, import_commands, mail_commands, serve, stores, user_commands, webhook_commands};
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(*args).await,
         Command::Mail(command) => mail_commands::run(command).await,
         Command::Admin(command) => admin_commands::run(command).await,
+        Command::User(command) => user_commands::run(command).await,
         Command::Webhook(command) => webhook_commands::run(command).await,
         Command::Project(ProjectCommand::Create { name, no_users, store }) => {
             let (store, _) = stores::open(&store).await?;
@@ -93,6 +94,14 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
                     "clientId": config.client_id, "hasClientSecret": config.client_secret.is_some(),
                     "redirectUri": config.redirect_uri})
             );
+            Ok(())
+        }
+        Command::Project(ProjectCommand::RotateKey { project, key, store }) => {
+            let (store, _) = stores::open(&store).await?;
+            let platform = Platform::open(store).await.context("opening the platform")?;
+            let role = if key == "secret" { platform::KeyRole::Secret } else { platform::KeyRole::Publishable };
+            let fresh = platform.rotate_key(&project, role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", json!({"projectId": project, "key": fresh}));
             Ok(())
         }
         Command::Project(ProjectCommand::Token { project, user, ttl, store }) => {

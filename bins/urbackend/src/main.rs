@@ -13,6 +13,7 @@ mod mail_commands;
 mod mailer;
 mod serve;
 mod stores;
+mod user_commands;
 mod webhook_commands;
 
 use clap::Parser;

@@ -1,5 +1,6 @@
 //! Who is asking: the project behind the API key (spec §3.2), the key's role, the origin check
-//! for publishable keys, and the end user behind a Bearer token.
+//! for publishable keys, and the end user behind a Bearer token (verified, and still a user of
+//! the project: `auth::Accounts::token_user`).
 
 use std::sync::Arc;
 
@@ -67,7 +68,7 @@ pub(crate) async fn resolve(state: &AppState, request: &HttpRequest) -> Result<R
     }
     let bearer = match role {
         KeyRole::Secret => Bearer::Absent,
-        KeyRole::Publishable => bearer(request, &project),
+        KeyRole::Publishable => bearer(state, request, &project).await?,
     };
     Ok(Requester { project, role, bearer })
 }
@@ -100,23 +101,24 @@ pub(crate) fn without_key(raw_query: &str) -> String {
         .join("&")
 }
 
-fn bearer(request: &HttpRequest, project: &Project) -> Bearer {
+/// The `Authorization: Bearer` token: its user when it verifies and the user still exists.
+async fn bearer(state: &AppState, request: &HttpRequest, project: &Project) -> Result<Bearer, ApiError> {
     let Some(value) = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
-        return Bearer::Absent;
+        return Ok(Bearer::Absent);
     };
     let value = value.trim();
     let Some((scheme, token)) = value.split_once(char::is_whitespace) else {
-        return Bearer::Absent;
+        return Ok(Bearer::Absent);
     };
     let token = token.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Bearer::Absent;
+        return Ok(Bearer::Absent);
     }
-    let now = chrono::Utc::now().timestamp();
-    match auth::token::verify(project.jwt_secret.as_bytes(), token, &project.id, now) {
-        Ok(claims) => Bearer::User(claims.user_id),
-        Err(_) => Bearer::Invalid,
-    }
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    Ok(match state.auth.accounts.token_user(project, token, now_ms).await? {
+        Some(user) => Bearer::User(user),
+        None => Bearer::Invalid,
+    })
 }
 
 /// The allow-list of origins for publishable keys (spec §3.2 step 8).

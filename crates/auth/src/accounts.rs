@@ -15,6 +15,7 @@ use crate::config::AccountsConfig;
 use crate::error::{AuthError, texts};
 use crate::input;
 use crate::password::PasswordHasher;
+use crate::presence::Presence;
 use crate::sessions::{ClientInfo, RawToken, Sessions};
 use crate::system::SystemStore;
 use crate::throttle::Throttle;
@@ -73,6 +74,7 @@ pub struct Accounts {
     refresh_ip: Throttle,
     refresh_token: Throttle,
     refresh_user: Throttle,
+    presence: Presence,
 }
 
 fn now_secs(now_ms: i64) -> i64 {
@@ -102,6 +104,7 @@ impl Accounts {
             refresh_ip: Throttle::new(config.refresh_per_ip),
             refresh_token: Throttle::new(config.refresh_per_token),
             refresh_user: Throttle::new(config.refresh_per_user),
+            presence: Presence::default(),
             config,
         }
     }
@@ -190,6 +193,28 @@ impl Accounts {
         token::verify(project.jwt_secret.as_bytes(), token, &project.id, now_secs(now_ms))
             .map(|claims| claims.user_id)
             .map_err(|_| AuthError::refused(401, invalid_text))
+    }
+
+    /// The user behind an access token of `project`: `None` unless the token verifies and its
+    /// user still exists (a deleted user's tokens stop working within
+    /// [`PRESENCE_TTL_MS`](crate::PRESENCE_TTL_MS)). A project without a `users` collection has
+    /// no users to look up: its tokens (signed by `urbackend project token`) stand on their
+    /// signature alone.
+    pub async fn token_user(&self, project: &Project, token: &str, now_ms: i64) -> Result<Option<String>, AuthError> {
+        let Ok(claims) = token::verify(project.jwt_secret.as_bytes(), token, &project.id, now_secs(now_ms)) else {
+            return Ok(None);
+        };
+        let Some(def) = project.collection("users") else { return Ok(Some(claims.user_id)) };
+        let key = Presence::key(&project.id, &claims.user_id);
+        let present = match self.presence.recall(&key, now_ms) {
+            Some(present) => present,
+            None => {
+                let present = Users::open(self.stores.as_ref(), project, def).await?.exists(&claims.user_id).await?;
+                self.presence.remember(key, present, now_ms);
+                present
+            }
+        };
+        Ok(present.then_some(claims.user_id))
     }
 
     /// `POST /signup` (spec §8.3), keeping the custom fields the users schema declares.

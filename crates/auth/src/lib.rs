@@ -11,6 +11,8 @@
 //! * [`social`]: social login with GitHub and Google: OAuth states bound to the browser, local
 //!   verification of Google id_tokens, e-mail linking only between verified addresses, and the
 //!   one-time exchange of the refresh token.
+//! * [`UserDirectory`]: the operator's list and deletion of a project's users; a deleted user's
+//!   access tokens stop working within a second ([`Accounts::token_user`]).
 //! * [`password`]: argon2id off the async workers behind a bound; bcrypt hashes from urBackend
 //!   accepted and upgraded on login; a dummy verification for unknown accounts.
 //!
@@ -23,9 +25,11 @@
 mod accounts;
 mod codes;
 mod config;
+mod directory;
 mod error;
 pub mod input;
 pub mod password;
+mod presence;
 mod random;
 mod recovery;
 mod sessions;
@@ -39,7 +43,9 @@ mod users;
 pub use accounts::{AUTH_UNAVAILABLE, Accounts, CodeMailer, Issued, LOGIN_THROTTLED, SignupOutcome};
 pub use codes::{CodePurpose, CodeRules};
 pub use config::{AccountsConfig, TokenLifetime};
+pub use directory::{UserDirectory, UserRef};
 pub use error::{AuthError, INTERNAL_ERROR, UNAVAILABLE, texts};
+pub use presence::PRESENCE_TTL_MS;
 pub use sessions::{ClientInfo, texts as refresh_texts};
 pub use social::{CallbackQuery, Finished, Social, SocialConfig, Started};
 pub use sweep::Swept;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use platform::{CollectionDef, FieldKind, Project, StoreResolver};
-use query::{Condition, FieldPath, Filter, ListQuery, Op, Scalar, Schema};
+use query::{Condition, FieldPath, Filter, ListQuery, ObjectIdHex, Op, Scalar, Schema, SortKey, SortOrder};
 use rls_core::{DocId, ReadScope};
 use serde_json::Value;
 use store::{CollectionSpec, Document, DocumentStore, StoreError};
@@ -67,6 +67,16 @@ impl Users {
         if !usable("email") || !usable("password") {
             return Err(AuthError::refused(422, texts::USERS_INVALID));
         }
+        Users::open(stores, project, def).await
+    }
+
+    /// The users collection `def` of a project, whatever the preconditions say (for checks
+    /// that hold whether or not auth is enabled now).
+    pub(crate) async fn open(
+        stores: &dyn StoreResolver,
+        project: &Project,
+        def: &CollectionDef,
+    ) -> Result<Users, AuthError> {
         let store = stores.store_for(project).await?;
         Ok(Users { store, physical: project.physical_name("users"), schema: def.query_schema(), def: def.clone() })
     }
@@ -107,6 +117,29 @@ impl Users {
     pub(crate) async fn by_id(&self, id: &str) -> Result<Option<Document>, AuthError> {
         let Ok(id) = DocId::parse(id) else { return Ok(None) };
         Ok(self.store.get(&self.spec(), &id, &ReadScope::All).await?)
+    }
+
+    /// Whether a user with this id exists.
+    pub(crate) async fn exists(&self, id: &str) -> Result<bool, AuthError> {
+        let Ok(id) = DocId::parse(id) else { return Ok(false) };
+        Ok(self.store.exists(&self.spec(), &id).await?)
+    }
+
+    /// Deletes one user; the deleted document, `None` when there was none.
+    pub(crate) async fn delete(&self, id: &str) -> Result<Option<Document>, AuthError> {
+        Ok(self.store.delete(&self.spec(), &secret_scope(id)?).await?)
+    }
+
+    /// Up to `limit` users, oldest first, after `after` (an id) when given.
+    pub(crate) async fn page(&self, after: Option<&str>, limit: u32) -> Result<Vec<Document>, AuthError> {
+        let id = path("_id")?;
+        let mut filter = Filter::new();
+        if let Some(after) = after {
+            let after = ObjectIdHex::parse(after).ok_or_else(|| AuthError::bad_request("Invalid ID format."))?;
+            filter.and(Condition::new(id.clone(), Op::Gt(Scalar::ObjectId(after))));
+        }
+        let sort = vec![SortKey { path: id, order: SortOrder::Asc }];
+        Ok(self.store.find(&self.spec(), &ReadScope::All, &ListQuery::first(filter, sort, limit)).await?.items)
     }
 
     /// Validates and inserts a new user; a taken e-mail address is `400 User already exists…`.
