@@ -5,7 +5,8 @@
 //! outside, the multipart upload streamed to the bucket, the public URLs, the checks of a direct
 //! upload at confirmation (size off the declared one, above the limit, a type that is not
 //! allowed, the quota: each refusal deletes the object), delete and delete-all emptying the
-//! bucket, and the bad actors: another project's secret key, a publishable key.
+//! bucket, and the bad actors: another project's secret key, a publishable key, and an end user
+//! (user uploads on) who tries to put more bytes than declared through their upload URL.
 
 use serde_json::{Value, json};
 use urbackend_tests::{Backend, Lane, S3Service, Server, TempDir, binary, cli};
@@ -308,8 +309,59 @@ fn project_bucket_through_the_cli(lane: Lane) {
     assert_eq!((status, body["error"].clone()), (500, json!("File storage failed")), "{body}");
 }
 
+/// End users' uploads (the project's `userFileUploads` on) go through this server even when the
+/// files live in a bucket: a presigned URL cannot bind the size, so an end user holding one could
+/// put any number of bytes into the operator's bucket. The secret key still gets presigned URLs.
+fn users_upload_to_a_bucket_through_this_server(lane: Lane) {
+    let dir = TempDir::new("storage-s3-users");
+    let (backend, _mongo) = backend(&dir, "storage_s3_users", lane);
+    let s3 = S3Service::start();
+    s3.create_bucket("user-files");
+    let a = Project::create(&backend, "Acme");
+    cli(&backend, &["project", "set-user-file-uploads", "--project", &a.id, "--enabled", "true"]);
+    let server = start_on_bucket(&backend, &s3, "user-files", &[]);
+    let alice = crate::fixture::User::sign_up(&server, &a, "alice@example.com");
+    let bearer = format!("Bearer {}", alice.token);
+    let as_alice = |path: &str, body: &Value| {
+        server.request("POST", path, &[("x-api-key", a.pk.as_str()), ("Authorization", bearer.as_str())], Some(body))
+    };
+    let request = json!({"filename": "me.png", "contentType": "image/png", "size": 300});
+    let folder = format!("{}/users/{}/", a.id, alice.id);
+
+    // A URL of this server, bound to the declared size: more bytes are refused, none stored.
+    let (status, granted) = as_alice("/api/storage/upload-request", &request);
+    assert_eq!(status, 200, "{granted}");
+    let signed = granted["signedUrl"].as_str().expect("signedUrl");
+    assert!(signed.starts_with(&format!("{}/api/storage/signed/", server.base)), "{granted}");
+    assert!(granted["filePath"].as_str().is_some_and(|p| p.starts_with(&folder)), "{granted}");
+    let flood = raw("PUT", signed, &[("Content-Type", "image/png")], Some(&png(5000)));
+    assert_eq!(flood.status, 413, "{:?}", flood.json());
+    assert!(s3.keys("user-files", &folder).is_empty(), "{:?}", s3.keys("user-files", &folder));
+
+    // The declared bytes reach the bucket, typed, and confirm to the bucket's URL.
+    let (status, granted) = as_alice("/api/storage/upload-request", &request);
+    assert_eq!(status, 200, "{granted}");
+    let path = granted["filePath"].as_str().expect("filePath").to_owned();
+    let put = raw("PUT", granted["signedUrl"].as_str().unwrap(), &[("Content-Type", "image/png")], Some(&png(300)));
+    assert_eq!(put.status, 200, "{:?}", put.json());
+    let (status, confirmed) = as_alice("/api/storage/upload-confirm", &json!({"filePath": path, "size": 300}));
+    let url = format!("{}/user-files/{path}", s3.endpoint);
+    assert_eq!(
+        (status, confirmed),
+        (200, json!({"message": "Upload confirmed", "path": path, "provider": "internal", "url": url}))
+    );
+    let object = s3.object("user-files", &path);
+    assert_eq!((object.bytes, object.content_type.as_deref()), (png(300), Some("image/png")));
+
+    // The secret key is trusted with a presigned URL of the bucket.
+    let (status, granted) = Client { server: &server, key: &a.sk }.request_upload("x.png", "image/png", 300);
+    assert_eq!(status, 200, "{granted}");
+    assert!(granted["signedUrl"].as_str().is_some_and(|u| u.starts_with(&s3.endpoint)), "{granted}");
+}
+
 crate::on_both_lanes!(
     server_bucket_three_step_multipart_and_delete,
     server_bucket_quota_is_charged_once_at_confirmation,
     project_bucket_through_the_cli,
+    users_upload_to_a_bucket_through_this_server,
 );
