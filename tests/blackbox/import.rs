@@ -203,17 +203,17 @@ fn bad_imports_are_refused_clearly(lane: Lane) {
     // The first project is untouched and the refused ones left nothing: their ids are unknown.
     let server = Server::start(&backend);
     assert_eq!(call(&server, "GET", "/api/data/posts", SK, None, None).0, 200);
-    let token = |project: &str| {
+    let known = |project: &str| {
         Command::new(binary())
-            .args(["project", "token", "--project", project, "--user", CAROL_ID])
+            .args(["user", "list", "--project", project])
             .args(backend.args())
             .output()
             .unwrap()
             .status
             .success()
     };
-    assert!(token(PROJECT));
-    assert!(!token("65f1c0ffee0000000000abce"));
+    assert!(known(PROJECT));
+    assert!(!known("65f1c0ffee0000000000abce"));
 }
 
 /// A project urBackend kept on its own MongoDB: its data is used where it is. One platform store

@@ -182,6 +182,14 @@ fn a_deleted_user_loses_access_within_a_second(lane: Lane) {
     let (status, _) = keyed_request(&world.server, "GET", "/api/data/secrets", (&world.b.pk, stranger), &[], None);
     assert_eq!(status, 200);
 
+    // `project token` signs only for users the project has.
+    let token = cli(&world.backend, &["project", "token", "--project", &a.id, "--user", &bob.id]);
+    let (status, _) =
+        keyed_request(&world.server, "GET", "/api/data/secrets", (&a.pk, token["token"].as_str()), &[], None);
+    assert_eq!(status, 200);
+    let (ok, _) = cli_lines(&world.backend, &["project", "token", "--project", &a.id, "--user", &alice.id]);
+    assert!(!ok, "no token for a deleted user");
+
     // Deleting again finds nobody; deleting by id works; a delete without a user is refused.
     let again = cli(&world.backend, &["user", "delete", "--project", &a.id, "--id", &alice.id]);
     assert_eq!(again, json!({"deleted": false}));

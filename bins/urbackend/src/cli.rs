@@ -368,7 +368,7 @@ pub(crate) enum ProjectCommand {
     },
     /// Sign an end-user access token with the project's secret (for tests and scripts; prints
     /// `{"token": …}`). Whoever can reach the store can already do this. In a project with a
-    /// `users` collection servers accept it only while that user exists.
+    /// `users` collection the user must exist (servers accept the token only while it does).
     Token {
         /// The project id.
         #[arg(long, env = "URBACKEND_PROJECT")]

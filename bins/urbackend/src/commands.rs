@@ -104,10 +104,17 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", json!({"projectId": project, "key": fresh}));
             Ok(())
         }
-        Command::Project(ProjectCommand::Token { project, user, ttl, store }) => {
-            let (store, _) = stores::open(&store).await?;
-            let platform = Platform::open(store).await.context("opening the platform")?;
+        Command::Project(ProjectCommand::Token { project, user, ttl, store: store_args }) => {
+            let (store, _) = stores::open(&store_args).await?;
+            let platform = Platform::open(store.clone()).await.context("opening the platform")?;
             let found = platform.project(&project).with_context(|| format!("no project {project}"))?;
+            let resolver = Arc::new(stores::Resolver::new(store.clone(), stores::master_key(&store_args)?));
+            let directory = auth::UserDirectory::new(store, resolver);
+            if directory.lacks(&found, &user).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                anyhow::bail!(
+                    "project {project} has a users collection without a user {user}: servers would refuse the token"
+                );
+            }
             let now = chrono_now();
             let claims = auth::token::AccessClaims {
                 user_id: user,

@@ -44,6 +44,13 @@ impl UserDirectory {
         Users::open(self.stores.as_ref(), project, def).await
     }
 
+    /// Whether the project has a `users` collection that holds no user with this id (its
+    /// servers refuse such a user's access tokens).
+    pub async fn lacks(&self, project: &Project, user_id: &str) -> Result<bool, AuthError> {
+        let Some(def) = project.collection("users") else { return Ok(false) };
+        Ok(!Users::open(self.stores.as_ref(), project, def).await?.exists(user_id).await?)
+    }
+
     /// Up to `limit` users after the id `after`, oldest first, without their password hashes.
     pub async fn list(&self, project: &Project, after: Option<&str>, limit: u32) -> Result<Vec<Document>, AuthError> {
         Ok(self.users(project).await?.page(after, limit).await?.into_iter().map(own_view).collect())
