@@ -46,10 +46,12 @@ mod filter;
 mod indexes;
 mod ops;
 mod pool;
+mod transaction;
 mod uri;
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use mongodb::bson::{Document as BsonDocument, doc};
 use mongodb::{Client, Collection, Database};
@@ -66,6 +68,8 @@ pub struct MongoStore {
     db: Database,
     label: Arc<str>,
     activity: Option<Arc<clients::Activity>>,
+    /// Set once the server refused a transaction (a standalone server; see `transaction`).
+    no_transactions: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for MongoStore {
@@ -89,7 +93,7 @@ impl MongoStore {
 
     fn from_parts(client: Client, database: &str, label: Arc<str>, activity: Option<Arc<clients::Activity>>) -> Self {
         let db = client.database(database);
-        Self { client, db, label, activity }
+        Self { client, db, label, activity, no_transactions: Arc::new(AtomicBool::new(false)) }
     }
 
     /// The database's name.

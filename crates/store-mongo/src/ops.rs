@@ -1,5 +1,6 @@
 //! [`DocumentStore`] for [`MongoStore`]: each method is one database operation (two for a bulk
-//! insert that has to be undone), with the scope inside its filter.
+//! insert that has to be undone), with the scope inside its filter; `write_with` is a
+//! transaction (module `transaction`).
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use mongodb::{Collection, Cursor};
 use query::{Filter, ListQuery, Pagination};
 use rls_core::{AggregatePlan, DocId, ReadScope, WriteScope};
 use serde_json::Value;
-use store::{CollectionSpec, Document, DocumentStore, Page, StoreError, UniqueIndex};
+use store::{Change, Changed, CollectionSpec, Document, DocumentStore, Page, SideWrites, StoreError, UniqueIndex};
 
 use crate::{MongoStore, convert, error, filter};
 
@@ -32,7 +33,7 @@ async fn collect(
 /// A stored document ready for insertion: `_id` first (the given one, which must be 24 hex
 /// characters, else a new one), the fields, then `createdAt`, `updatedAt` and `__v: 0`. Returns
 /// whether the id was generated here.
-fn prepare(
+pub(crate) fn prepare(
     doc: &Document,
     spec: &CollectionSpec<'_>,
     now: BsonDateTime,
@@ -54,6 +55,32 @@ fn prepare(
     stored.insert("updatedAt", now);
     stored.insert("__v", 0_i32);
     Ok((id, generated, stored))
+}
+
+/// The `$set` of an update: the fields typed by the schema, `updatedAt` now; `createdAt` is
+/// immutable (as Mongoose makes it) and `_id` may only be set to itself.
+pub(crate) fn update_document(
+    spec: &CollectionSpec<'_>,
+    scope: &WriteScope,
+    set: &Document,
+) -> Result<BsonDocument, StoreError> {
+    let mut fields = BsonDocument::new();
+    for (key, value) in set {
+        match key.as_str() {
+            "createdAt" | "updatedAt" => {}
+            "_id" if value.as_str().is_some_and(|v| v.eq_ignore_ascii_case(scope.id().as_str())) => {}
+            "_id" => {
+                return Err(StoreError::InvalidInput(
+                    "Performing an update on the path '_id' would modify the immutable field '_id'".to_owned(),
+                ));
+            }
+            _ => {
+                fields.insert(key.clone(), convert::typed(value, key, spec.schema));
+            }
+        }
+    }
+    fields.insert("updatedAt", BsonDateTime::now());
+    Ok(doc! { "$set": fields })
 }
 
 /// A batch about to be inserted.
@@ -203,25 +230,8 @@ impl DocumentStore for MongoStore {
     ) -> Result<Option<Document>, StoreError> {
         let coll = self.checked(spec.physical)?;
         let filter = filter::write_scope(scope, spec.schema)?;
-        let mut fields = BsonDocument::new();
-        for (key, value) in set {
-            match key.as_str() {
-                // `createdAt` is immutable (as Mongoose makes it); `updatedAt` is ours to set.
-                "createdAt" | "updatedAt" => {}
-                "_id" if value.as_str().is_some_and(|v| v.eq_ignore_ascii_case(scope.id().as_str())) => {}
-                "_id" => {
-                    return Err(StoreError::InvalidInput(
-                        "Performing an update on the path '_id' would modify the immutable field '_id'".to_owned(),
-                    ));
-                }
-                _ => {
-                    fields.insert(key.clone(), convert::typed(value, key, spec.schema));
-                }
-            }
-        }
-        fields.insert("updatedAt", BsonDateTime::now());
         let updated = coll
-            .find_one_and_update(filter, doc! { "$set": fields })
+            .find_one_and_update(filter, update_document(spec, scope, set)?)
             .return_document(ReturnDocument::After)
             .await
             .map_err(|e| error::map_update(&e))?;
@@ -233,6 +243,15 @@ impl DocumentStore for MongoStore {
         let filter = filter::write_scope(scope, spec.schema)?;
         let deleted = coll.find_one_and_delete(filter).await.map_err(|e| error::map(&e))?;
         Ok(deleted.map(convert::from_bson_document))
+    }
+
+    async fn write_with(
+        &self,
+        spec: &CollectionSpec<'_>,
+        change: Change<'_>,
+        side: &SideWrites,
+    ) -> Result<Changed, StoreError> {
+        self.write_in_transaction(spec, change, side).await
     }
 
     async fn exists(&self, spec: &CollectionSpec<'_>, id: &DocId) -> Result<bool, StoreError> {

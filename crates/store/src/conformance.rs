@@ -373,6 +373,7 @@ cases![
     writes::update_and_delete_respect_owner_scope,
     writes::update_and_delete_missing_documents,
     writes::bulk_insert_is_all_or_nothing,
+    writes::side_writes_stand_or_fall_with_their_change,
     indexes::unique_index_refuses_existing_duplicates,
     indexes::unique_index_required_counts_missing_values,
     indexes::unique_index_enforced_and_partial,

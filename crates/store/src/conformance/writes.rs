@@ -1,13 +1,15 @@
-//! Updates (merge, dotted paths, `_id` immutability, scoped) and deletes (scoped), and bulk
-//! inserts being all or nothing. Every refused or missed write is checked against the database
+//! Updates (merge, dotted paths, `_id` immutability, scoped) and deletes (scoped), bulk
+//! inserts being all or nothing, and side writes standing or falling with their change. Every refused or missed write is checked against the database
 //! state afterwards.
+
+use std::sync::Arc;
 
 use query::Schema;
 use rls_core::ReadScope;
 use serde_json::{Value, json};
 
-use super::{CaseResult, Coll, Ctx, Failure, doc, doc_id, ensure, ensure_eq, filter, nth, oid, write_scope};
-use crate::{Document, StoreError};
+use super::{CaseResult, Coll, Ctx, Failure, doc, doc_id, ensure, ensure_eq, filter, nth, oid, sort_key, write_scope};
+use crate::{Change, Changed, Document, SideWrites, StoreError};
 
 /// The document as stored now (secret-key read).
 async fn current(cx: &Ctx<'_>, coll: &Coll, id: &str) -> Result<Option<Document>, Failure> {
@@ -152,5 +154,72 @@ pub(crate) async fn bulk_insert_is_all_or_nothing(cx: &Ctx<'_>) -> CaseResult {
     cx.insert(&coll, vec![json!({"_id": oid(3)}), json!({"_id": oid(4)})]).await?;
     ensure_eq!(count().await?, 3u64, "a clean batch is inserted");
     cx.cleanup(&[&coll]).await;
+    Ok(())
+}
+
+/// How many documents a collection holds.
+async fn count(cx: &Ctx<'_>, coll: &Coll) -> Result<u64, Failure> {
+    Ok(cx.store().count(&coll.spec(), &ReadScope::All, &query::Filter::new()).await?)
+}
+
+/// A change and the side documents built from what it wrote (`write_with`, the webhooks outbox)
+/// stand or fall together: a refused side document undoes the insert or update, and a change
+/// that designates nothing writes none. The trait lets a backend answer `Unsupported` instead;
+/// such a backend skips this case by name.
+pub(crate) async fn side_writes_stand_or_fall_with_their_change(cx: &Ctx<'_>) -> CaseResult {
+    let coll = cx.coll("posts", Schema::new());
+    let outbox = cx.coll("outbox", Schema::new());
+    let taken = oid(9);
+    cx.insert(&outbox, vec![json!({"_id": taken})]).await?;
+    let event = |id: Option<String>| SideWrites {
+        physical: outbox.physical.clone(),
+        build: Arc::new(move |written: &Document| {
+            let mut event = Document::new();
+            event.insert("of".into(), written.get("_id").cloned().unwrap_or_default());
+            event.insert("title".into(), written.get("title").cloned().unwrap_or_default());
+            if let Some(id) = &id {
+                event.insert("_id".into(), json!(id));
+            }
+            vec![event]
+        }),
+    };
+    let store = cx.store();
+    let insert = |title: &str| Change::Insert(vec![doc(json!({"_id": oid(1), "title": title})).unwrap_or_default()]);
+
+    // The side document's id is taken: the insert is refused and nothing is written.
+    let refused = store.write_with(&coll.spec(), insert("a"), &event(Some(taken.clone()))).await;
+    ensure!(matches!(refused, Err(StoreError::DuplicateKey { .. })), "a taken side id refuses the change: {refused:?}");
+    ensure_eq!((count(cx, &coll).await?, count(cx, &outbox).await?), (0, 1), "the refused insert left nothing");
+
+    // Insert, update and delete, each with its event.
+    let inserted = store.write_with(&coll.spec(), insert("a"), &event(None)).await?;
+    ensure!(matches!(&inserted, Changed::Inserted(docs) if docs.len() == 1), "{inserted:?}");
+    let scope = write_scope(&oid(1), None)?;
+    let set = doc(json!({"title": "b"}))?;
+    let updated = store.write_with(&coll.spec(), Change::Update { scope: &scope, set: &set }, &event(None)).await?;
+    ensure!(matches!(&updated, Changed::Updated(Some(d)) if d.get("title") == Some(&json!("b"))), "{updated:?}");
+    // A refused side document undoes the update too.
+    let set = doc(json!({"title": "c"}))?;
+    let refused =
+        store.write_with(&coll.spec(), Change::Update { scope: &scope, set: &set }, &event(Some(taken.clone()))).await;
+    ensure!(matches!(refused, Err(StoreError::DuplicateKey { .. })), "{refused:?}");
+    let now = current(cx, &coll, &oid(1)).await?.and_then(|d| d.get("title").cloned());
+    ensure_eq!(now, Some(json!("b")), "the refused update left the document as it was");
+    let deleted = store.write_with(&coll.spec(), Change::Delete { scope: &scope }, &event(None)).await?;
+    ensure!(matches!(deleted, Changed::Deleted(Some(_))), "{deleted:?}");
+    // A change that designates nothing writes no side document.
+    let missed = store.write_with(&coll.spec(), Change::Delete { scope: &scope }, &event(None)).await?;
+    ensure!(missed == Changed::Deleted(None), "{missed:?}");
+    ensure_eq!((count(cx, &coll).await?, count(cx, &outbox).await?), (0, 4), "the taken one and three events");
+    let by_id = vec![sort_key("_id", query::SortOrder::Asc)?];
+    let events =
+        store.find(&outbox.spec(), &ReadScope::All, &query::ListQuery::first(filter(vec![]), by_id, 10)).await?;
+    let titles: Vec<Value> = events
+        .items
+        .iter()
+        .filter(|e| e.get("of") == Some(&json!(oid(1))))
+        .filter_map(|e| e.get("title").cloned())
+        .collect();
+    ensure_eq!(titles, vec![json!("a"), json!("b"), json!("b")], "each event carries what its change wrote");
     Ok(())
 }
