@@ -153,7 +153,8 @@ fn spawn_sweeper(accounts: Arc<Accounts>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Removes uploads a stopped server left unfinished, and recounts their projects' quota.
+/// Removes uploads a stopped server left unfinished (recounting their projects' quota) and
+/// presigned uploads nobody confirmed.
 fn spawn_files_sweeper(files: Arc<storage::Files>) -> tokio::task::JoinHandle<()> {
     spawn_periodic(move |now_ms| {
         let files = files.clone();
@@ -161,6 +162,10 @@ fn spawn_files_sweeper(files: Arc<storage::Files>) -> tokio::task::JoinHandle<()
             match files.sweep_abandoned_uploads(now_ms).await {
                 Ok(removed) => tracing::debug!(removed, "swept abandoned uploads"),
                 Err(error) => tracing::warn!(%error, "sweeping abandoned uploads failed"),
+            }
+            match files.sweep_unconfirmed_uploads(now_ms).await {
+                Ok(removed) => tracing::debug!(removed, "swept unconfirmed uploads"),
+                Err(error) => tracing::warn!(%error, "sweeping unconfirmed uploads failed"),
             }
         }
     })

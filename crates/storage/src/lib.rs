@@ -39,7 +39,7 @@ pub use backend::{EXTERNAL_PROVIDER, PROVIDER, ProjectStorage};
 pub use error::{ACCESS_DENIED, StorageError};
 pub use paths::Scope;
 pub use quota::Ledger;
-pub use records::{FILES_COLLECTION, KEYS_COLLECTION, LEDGER_COLLECTION};
+pub use records::{FILES_COLLECTION, KEYS_COLLECTION, LEDGER_COLLECTION, REQUESTS_COLLECTION};
 pub use s3::S3Settings;
 
 use backend::{Backend, Backends, Kind};
@@ -194,6 +194,9 @@ impl Files {
                 return Err(StorageError::InternalLimit);
             }
             let signed_url = bucket.presigned_put(&path, content_type, self.config.upload_url_ttl_seconds).await?;
+            let request =
+                json!({"_id": derived_id(&path), "projectId": project_id, "path": path, "state": "requested"});
+            self.records.insert_new(REQUESTS_COLLECTION, request).await?;
             return Ok(json!({"signedUrl": signed_url, "filePath": path}));
         }
         if !backend.ledger.fits(project_id, size).await? {

@@ -1,8 +1,9 @@
 //! The storage service's documents in the platform store, read and written through the ordinary
 //! [`DocumentStore`] interface with secret-key scopes from rls-core (as the platform and mail do):
 //! `_urbackend_files` (one record per object: project, path, size, content type, state),
-//! `_urbackend_storage_ledger` (the quota ledger, see `quota`) and `_urbackend_storage_keys` (the
-//! signing secret of upload URLs, created once and shared by every server on the store).
+//! `_urbackend_storage_ledger` (the quota ledger, see `quota`), `_urbackend_storage_keys` (the
+//! signing secret of upload URLs, created once and shared by every server on the store) and
+//! `_urbackend_storage_requests` (the presigned uploads handed out, until they are swept).
 //!
 //! Record ids are derived (first 24 hex digits of a SHA-256 of a name), so "create if absent" is
 //! an insert that the store refuses atomically when the id is taken.
@@ -22,6 +23,9 @@ pub const FILES_COLLECTION: &str = "_urbackend_files";
 pub const LEDGER_COLLECTION: &str = "_urbackend_storage_ledger";
 /// The signing secret.
 pub const KEYS_COLLECTION: &str = "_urbackend_storage_keys";
+/// One record per presigned upload URL handed out (state `requested`), so that an upload never
+/// confirmed can be found and removed from the bucket (see `sweep`).
+pub const REQUESTS_COLLECTION: &str = "_urbackend_storage_requests";
 
 /// The derived id of a name.
 pub(crate) fn derived_id(name: &str) -> String {

@@ -10,6 +10,13 @@
 //! the recounted total as the very next version, which the store refuses if any change landed in
 //! between (the project is then recounted at a later sweep). Records are removed only after the
 //! recount stands, so a failed round leaves everything for the next one.
+//!
+//! [`Files::sweep_unconfirmed_uploads`] removes what a presigned upload to a bucket left when it
+//! was never confirmed (the client stopped between its PUT and `upload-confirm`): every presigned
+//! URL handed out is recorded (`REQUESTS_COLLECTION`); a record older than
+//! [`UNCONFIRMED_AFTER_MS`] whose path has no file record is an upload nobody will confirm. The
+//! sweep takes the file record itself (the latch a confirmation takes, so the two exclude each
+//! other), deletes the object, then the latch and the request.
 
 use std::collections::BTreeMap;
 
@@ -19,11 +26,13 @@ use store::Document;
 
 use crate::backend::PROVIDER;
 use crate::error::StorageError;
-use crate::records::{FILES_COLLECTION, derived_id};
+use crate::records::{FILES_COLLECTION, REQUESTS_COLLECTION, derived_id};
 use crate::{Files, upload};
 
 /// How long an upload may stay unfinished before it counts as abandoned.
 pub const ABANDONED_AFTER_MS: i64 = 24 * 3600 * 1000;
+/// How long a presigned upload may stay unconfirmed before its object is removed.
+pub const UNCONFIRMED_AFTER_MS: i64 = 24 * 3600 * 1000;
 /// Abandoned records handled per sweep.
 const BATCH: u32 = 100;
 /// The most file records of one project a recount reads (larger projects are left alone).
@@ -60,6 +69,30 @@ impl Files {
             if self.recount(&project, cutoff).await? {
                 removed += self.remove_abandoned(&project, &abandoned).await?;
             }
+        }
+        Ok(removed)
+    }
+
+    /// One sweep of presigned uploads at `now_ms`; how many unconfirmed objects it removed.
+    pub async fn sweep_unconfirmed_uploads(&self, now_ms: i64) -> Result<usize, StorageError> {
+        let cutoff = now_ms.saturating_sub(UNCONFIRMED_AFTER_MS);
+        let stale = self.records.in_state_before(REQUESTS_COLLECTION, "requested", cutoff, BATCH).await?;
+        let mut removed = 0;
+        for request in stale {
+            let (Some(project), Some(path)) =
+                (request.get("projectId").and_then(Value::as_str), request.get("path").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            let id = derived_id(path);
+            let backend = self.backends.of(project)?;
+            // Confirmed, or being confirmed, when the file record exists; otherwise it is ours.
+            if self.records.insert_new(FILES_COLLECTION, backend.new_record(project, path)).await? {
+                upload::remove(&*backend.objects, &Path::from(path)).await?;
+                self.records.delete(FILES_COLLECTION, &id).await?;
+                removed += 1;
+            }
+            self.records.delete(REQUESTS_COLLECTION, &id).await?;
         }
         Ok(removed)
     }
