@@ -57,6 +57,7 @@ const NODE_METHODS: &[&str] = &[
     "storage.confirmUpload",
     "storage.upload",
     "storage.deleteFile",
+    "storage.upload/user-folder",
     "mail.send",
 ];
 
@@ -100,6 +101,8 @@ struct World {
     sink: SmtpSink,
     provider: OAuthProvider,
     project: Project,
+    /// A second project, with users' own uploads allowed.
+    files_project: Project,
     _backend: Backend,
     _mongo: Option<MongoServer>,
     _dir: TempDir,
@@ -144,6 +147,8 @@ impl World {
         for definition in collections() {
             project.put_collection(&backend, &dir, &definition);
         }
+        let files_project = Project::create(&backend, "sdk-user-files");
+        cli(&backend, &["project", "set-user-file-uploads", "--project", &files_project.id, "--enabled", "true"]);
         let id = project.id.as_str();
         cli(&backend, &["project", "set-site-url", "--project", id, "--url", SITE]);
         let oauth = [
@@ -182,7 +187,7 @@ impl World {
         flags.extend(provider.server_flags());
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
         let server = Server::start_with(&backend, &flags);
-        World { server, sink, provider, project, _backend: backend, _mongo: mongo, _dir: dir }
+        World { server, sink, provider, project, files_project, _backend: backend, _mongo: mongo, _dir: dir }
     }
 
     /// Runs a program against this world; `who` keeps its addresses apart (`js`, `py`).
@@ -199,6 +204,8 @@ impl World {
             ("URBACKEND_SDK_PK", self.project.pk.clone()),
             ("URBACKEND_SDK_SK", self.project.sk.clone()),
             ("URBACKEND_SDK_PROJECT_ID", self.project.id.clone()),
+            ("URBACKEND_SDK_FILES_PK", self.files_project.pk.clone()),
+            ("URBACKEND_SDK_FILES_PROJECT_ID", self.files_project.id.clone()),
             ("URBACKEND_SDK_MAIL_DIR", self.sink.dir().display().to_string()),
             ("URBACKEND_SDK_SITE", SITE.to_owned()),
             ("URBACKEND_SDK_PROVIDER", self.provider.base.clone()),

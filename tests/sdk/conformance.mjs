@@ -496,6 +496,25 @@ eq((await fetch(uploaded.url)).status, 404, "the file after deleteFile");
 await rejects(admin.storage.deleteFile(`../${uploaded.path}`), AuthError, 403, "Access denied.", "deleteFile outside the project");
 ok("storage.deleteFile");
 
+// Users' own files, in a project that allows them (`project set-user-file-uploads`): the SDK
+// sends the signed-in user's token with the publishable key, the file lands in that user's
+// folder, and another user can neither see it as theirs nor delete it.
+const FILES_PK = env("URBACKEND_SDK_FILES_PK");
+const FILES_PROJECT = env("URBACKEND_SDK_FILES_PROJECT_ID");
+const owner = urBackend({ apiKey: FILES_PK, baseUrl: BASE });
+await rejects(owner.storage.upload(PNG, "me.png"), AuthError, 401, "Provide a valid user Bearer token for write operations.", "a user upload without a session");
+const ownerSignup = await owner.auth.signUp({ email: `files.${WHO}@example.com`, password: "correct horse" });
+const mine = await owner.storage.upload(PNG, "me.png");
+check(mine.path.startsWith(`${FILES_PROJECT}/users/${ownerSignup.userId}/`), `a user's upload lands in their folder: ${mine.path}`);
+const mineFetched = await fetch(mine.url);
+eq([mineFetched.status, Buffer.from(await mineFetched.arrayBuffer()).equals(PNG)], [200, true], "a user's upload, fetched back");
+const intruder = urBackend({ apiKey: FILES_PK, baseUrl: BASE });
+await intruder.auth.signUp({ email: `intruder.${WHO}@example.com`, password: "correct horse" });
+await rejects(intruder.storage.deleteFile(mine.path), AuthError, 403, "Access denied.", "deleteFile of another user's file");
+eq(await owner.storage.deleteFile(mine.path), { message: "File deleted successfully" }, "deleteFile of one's own file");
+eq((await fetch(mine.url)).status, 404, "a user's file after deleteFile");
+ok("storage.upload/user-folder", "users' own files: the publishable key with the signed-in user's token");
+
 // ---------------------------------------------------------------------------------------------
 // Mail (secret key)
 
