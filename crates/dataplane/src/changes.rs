@@ -74,11 +74,7 @@ impl DataPlane {
         let side = self.changes.as_ref().and_then(|sink| sink.side_writes(project, collection, kind, store));
         let change = match side {
             Some(side) => {
-                let retry = match &change {
-                    Change::Insert(docs) => Change::Insert(docs.clone()),
-                    Change::Update { scope, set } => Change::Update { scope, set },
-                    Change::Delete { scope } => Change::Delete { scope },
-                };
+                let retry = change.clone();
                 match store.write_with(spec, change, &side).await {
                     Err(StoreError::Unsupported(_)) => retry,
                     written => return written,

@@ -33,7 +33,7 @@ use crate::{Files, upload};
 pub const ABANDONED_AFTER_MS: i64 = 24 * 3600 * 1000;
 /// How long a presigned upload may stay unconfirmed before its object is removed.
 pub const UNCONFIRMED_AFTER_MS: i64 = 24 * 3600 * 1000;
-/// Abandoned records handled per sweep.
+/// Records (abandoned uploads, unconfirmed requests) handled per sweep.
 const BATCH: u32 = 100;
 /// The most file records of one project a recount reads (larger projects are left alone).
 const RECOUNT_LIMIT: u32 = 100_000;

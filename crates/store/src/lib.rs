@@ -79,8 +79,9 @@ impl UniqueIndex {
     }
 }
 
-/// One data change, for [`DocumentStore::write_with`].
-#[derive(Debug)]
+/// One data change, for [`DocumentStore::write_with`]. Cloning copies the documents of an
+/// insert (for a caller that may have to apply the change again another way).
+#[derive(Debug, Clone)]
 pub enum Change<'a> {
     /// [`DocumentStore::insert`] of these documents.
     Insert(Vec<Document>),
